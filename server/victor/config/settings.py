@@ -1,0 +1,116 @@
+"""Settings: defaults < environment (``VICTOR_*`` and the providers' usual variables).
+
+Workspace files (``.victor/config.toml``) and the editor's settings are layered on top by
+``Settings.merged(...)``; see docs/configuration.md for the full precedence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ProviderName = Literal["auto", "anthropic", "openai", "preview"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VICTOR_",
+        extra="ignore",
+        populate_by_name=True,
+        validate_assignment=True,
+    )
+
+    provider: ProviderName = Field(
+        "auto",
+        description="Which model API to use. 'auto' picks Anthropic when an Anthropic key is "
+        "set, an OpenAI-compatible server when a base URL or key for it is set, else preview.",
+    )
+    model: str = Field("", description="Model name; empty picks the provider's default.")
+    max_tokens: int = Field(4096, ge=1, description="Most tokens one answer may have.")
+    context_window: int | None = Field(
+        None, ge=256, description="Override the model's context window (tokens)."
+    )
+    context_compaction_threshold: float = Field(
+        0.75, gt=0.0, le=1.0, description="Compact when the context fills this share."
+    )
+    context_compaction_target: float = Field(
+        0.5, gt=0.0, lt=1.0, description="Compaction aims for this share of the window."
+    )
+    compaction_strategy: Literal["summarize", "recent", "task"] = "summarize"
+    enable_analytics: bool = True
+    analytics_jsonl: Path | None = Field(None, description="Append analytics events here.")
+    analytics_webhook: str | None = Field(None, description="POST analytics events here.")
+    tool_selection_strategy: Literal["keyword", "semantic", "hybrid", "all"] = "hybrid"
+    tool_selection_hybrid_alpha: float = Field(0.7, ge=0.0, le=1.0)
+    max_tools_per_request: int = Field(8, ge=0)
+    max_tool_rounds: int = Field(8, ge=0)
+    enable_tools: bool = True
+    max_retries: int = Field(3, ge=0, le=10)
+    request_timeout: float = Field(120.0, gt=0, description="Seconds without data before giving up.")
+    data_dir: Path | None = Field(None, description="Where session databases live.")
+    format_generated_code: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("anthropic_api_key", "ANTHROPIC_API_KEY",
+                                            "VICTOR_ANTHROPIC_API_KEY"),
+    )
+    anthropic_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("anthropic_base_url", "ANTHROPIC_BASE_URL",
+                                            "VICTOR_ANTHROPIC_BASE_URL"),
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY",
+                                            "VICTOR_OPENAI_API_KEY"),
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL",
+                                            "VICTOR_OPENAI_BASE_URL"),
+    )
+
+    @field_validator("tool_selection_strategy", "compaction_strategy", "provider", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    def merged(self, overrides: dict[str, Any]) -> Settings:
+        """A copy with ``overrides`` applied (validated; unknown keys are ignored).
+
+        Keys may be snake_case or camelCase (``maxTokens``), as editors send them."""
+        data = self.model_dump()
+        known = set(type(self).model_fields)
+        for key, value in overrides.items():
+            name = _snake(key)
+            if name in known and value is not None:
+                data[name] = value
+        return type(self).model_validate(data)
+
+    def resolved_provider(self) -> str:
+        if self.provider != "auto":
+            return self.provider
+        if self.anthropic_api_key or self.anthropic_base_url:
+            return "anthropic"
+        if self.openai_base_url or self.openai_api_key:
+            return "openai"
+        return "preview"
+
+    def public_dump(self) -> dict[str, Any]:
+        """Settings safe to show a user or a log: keys reduced to whether they are set."""
+        data = self.model_dump(mode="json")
+        for name in ("anthropic_api_key", "openai_api_key"):
+            data[name] = "set" if getattr(self, name) else None
+        return data
+
+
+def _snake(name: str) -> str:
+    out = []
+    for ch in name:
+        if ch.isupper():
+            out.append("_")
+            out.append(ch.lower())
+        else:
+            out.append(ch)
+    return "".join(out).lstrip("_")

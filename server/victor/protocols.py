@@ -1,0 +1,161 @@
+"""Extension points of Victor: the seed API's protocols and the data they exchange.
+
+Everything else in the package imports from here; this module imports nothing of Victor.
+The abstract classes are meant to be subclassed (the seed examples do exactly that).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A model's request to run one tool."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Message:
+    """One message of a conversation.
+
+    ``content`` is always plain text so strategies can search it (``m.content.lower()``).
+    An assistant message may carry ``tool_calls``; a ``tool`` message answers the call named
+    by ``tool_call_id``. ``pinned`` messages survive every compaction.
+    """
+
+    role: Role
+    content: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    is_error: bool = False
+    pinned: bool = False
+    interrupted: bool = False
+    created_at: float = field(default_factory=time.time)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Context:
+    """A conversation as the context coordinator holds it."""
+
+    messages: list[Message] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class PromptContext(dict):
+    """What prompt contributors may look at: a plain dict (``ctx.get("task")``).
+
+    Keys Victor itself fills in: ``workspace`` (folder path), ``file`` (path of the active
+    document), ``session_id``, ``task`` ("chat" | "code_generation" | ...), ``file_context``
+    (a structure from the editor: documents, selection, diagnostics).
+    """
+
+
+# --------------------------------------------------------------------------- config
+
+
+class IConfigProvider(ABC):
+    """A source of per-session configuration. Higher priority is asked first."""
+
+    @abstractmethod
+    def priority(self) -> int: ...
+
+    @abstractmethod
+    async def get_config(self, session_id: str) -> dict[str, Any]:
+        """Return the configuration, or ``{}`` to let the next provider answer."""
+
+
+# --------------------------------------------------------------------------- prompt
+
+
+class IPromptContributor(ABC):
+    """Adds a section to the system prompt. Higher priority comes first."""
+
+    @abstractmethod
+    def priority(self) -> int: ...
+
+    @abstractmethod
+    async def get_contribution(self, context: PromptContext) -> str:
+        """Return text to add, or ``""`` to add nothing."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+# --------------------------------------------------------------------------- context
+
+
+class ICompactionStrategy(ABC):
+    """Turns a context that grew too large into a smaller one."""
+
+    @abstractmethod
+    async def compact(self, context: Context) -> Context: ...
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+class IEmbeddingService(ABC):
+    """Maps text to a vector, for semantic compaction and tool selection."""
+
+    @abstractmethod
+    def embed(self, text: str) -> Sequence[float]: ...
+
+
+# --------------------------------------------------------------------------- analytics
+
+
+class AnalyticsEvent(BaseModel):
+    """One thing that happened in a session (chat start/end, tool call, compaction, error)."""
+
+    session_id: str
+    type: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    timestamp: float = Field(default_factory=time.time)
+
+
+@dataclass(slots=True)
+class ExportResult:
+    success: bool
+    exported_count: int = 0
+    error: str | None = None
+
+
+class IAnalyticsExporter(ABC):
+    """Sends analytics events somewhere (a file, a webhook, Prometheus, OpenTelemetry)."""
+
+    @abstractmethod
+    async def export(self, events: list[AnalyticsEvent]) -> ExportResult: ...
+
+
+# --------------------------------------------------------------------------- tools
+
+
+@dataclass(slots=True)
+class ToolSpec:
+    """A tool as the model sees it: name, description and JSON schema of its input."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+class IToolSelectionStrategy(ABC):
+    """Picks which tools a request carries."""
+
+    @abstractmethod
+    def select(self, query: str, tools: Sequence[ToolSpec], limit: int) -> list[ToolSpec]: ...

@@ -1,0 +1,120 @@
+"""The one interface every model provider implements, and the values it returns."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from victor.protocols import Message, ToolCall, ToolSpec
+
+__all__ = [
+    "ChatResponse",
+    "Message",
+    "Provider",
+    "StreamEvent",
+    "ToolCall",
+    "ToolSpec",
+    "Usage",
+]
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_tokens
+            + self.cache_write_tokens
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+
+@dataclass(slots=True)
+class ChatResponse:
+    """A finished model answer. ``stop_reason`` is the provider's, normalised to
+    "end_turn" | "tool_use" | "max_tokens" | "stop_sequence" | "interrupted"."""
+
+    content: str
+    usage: Usage = field(default_factory=Usage)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    stop_reason: str = "end_turn"
+    model: str = ""
+
+
+@dataclass(slots=True)
+class StreamEvent:
+    """One event of a streamed answer.
+
+    - ``text``: ``text`` holds the next piece of the answer;
+    - ``tool_call``: ``tool_call`` is complete (arguments parsed);
+    - ``done``: ``response`` is the whole answer with final usage. Always the last event.
+    """
+
+    type: Literal["text", "tool_call", "done"]
+    text: str = ""
+    tool_call: ToolCall | None = None
+    response: ChatResponse | None = None
+
+
+class Provider(ABC):
+    """A model API. ``system`` is sent as the system prompt; ``messages`` never hold one."""
+
+    #: short name shown to users ("anthropic", "openai", "preview")
+    name: str = "provider"
+
+    @abstractmethod
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        system: str = "",
+        tools: Sequence[ToolSpec] = (),
+        max_tokens: int = 4096,
+    ) -> ChatResponse: ...
+
+    @abstractmethod
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        system: str = "",
+        tools: Sequence[ToolSpec] = (),
+        max_tokens: int = 4096,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream an answer. Closing the iterator (``aclose``) aborts the upstream request."""
+
+    async def count_tokens(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        system: str = "",
+        tools: Sequence[ToolSpec] = (),
+    ) -> int | None:
+        """Exact input token count from the API, or ``None`` when it has no such endpoint."""
+        return None
+
+    @abstractmethod
+    def context_window(self, model: str) -> int:
+        """The model's context window in tokens (a safe default for unknown models)."""
+
+    async def aclose(self) -> None:
+        """Release HTTP connections."""
