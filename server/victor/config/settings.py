@@ -49,26 +49,34 @@ class Settings(BaseSettings):
     max_tool_rounds: int = Field(8, ge=0)
     enable_tools: bool = True
     max_retries: int = Field(3, ge=0, le=10)
-    request_timeout: float = Field(120.0, gt=0, description="Seconds without data before giving up.")
+    request_timeout: float = Field(
+        120.0, gt=0, description="Seconds without data before giving up."
+    )
     data_dir: Path | None = Field(None, description="Where session databases live.")
     format_generated_code: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     anthropic_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("anthropic_api_key", "ANTHROPIC_API_KEY",
-                                            "VICTOR_ANTHROPIC_API_KEY"),
+        None,
+        validation_alias=AliasChoices(
+            "anthropic_api_key", "ANTHROPIC_API_KEY", "VICTOR_ANTHROPIC_API_KEY"
+        ),
     )
     anthropic_base_url: str | None = Field(
-        None, validation_alias=AliasChoices("anthropic_base_url", "ANTHROPIC_BASE_URL",
-                                            "VICTOR_ANTHROPIC_BASE_URL"),
+        None,
+        validation_alias=AliasChoices(
+            "anthropic_base_url", "ANTHROPIC_BASE_URL", "VICTOR_ANTHROPIC_BASE_URL"
+        ),
     )
     openai_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY",
-                                            "VICTOR_OPENAI_API_KEY"),
+        None,
+        validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY", "VICTOR_OPENAI_API_KEY"),
     )
     openai_base_url: str | None = Field(
-        None, validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL",
-                                            "VICTOR_OPENAI_BASE_URL"),
+        None,
+        validation_alias=AliasChoices(
+            "openai_base_url", "OPENAI_BASE_URL", "VICTOR_OPENAI_BASE_URL"
+        ),
     )
 
     @field_validator("tool_selection_strategy", "compaction_strategy", "provider", mode="before")

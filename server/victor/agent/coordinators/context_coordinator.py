@@ -1,0 +1,194 @@
+"""ContextCoordinator: holds each session's working context and keeps it inside the window."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from victor.agent.coordinators.compaction import (
+    BaseCompactionStrategy,
+    RecentMessagesCompactionStrategy,
+    SemanticCompactionStrategy,
+    SummarizationCompactionStrategy,
+    TaskAwareCompactionStrategy,
+    enforce_invariants,
+    prune_tool_output,
+)
+from victor.agent.events import CompactionReport, ContextUsage
+from victor.agent.tokens import TokenCounter
+from victor.protocols import Context, ICompactionStrategy, Message
+
+__all__ = [
+    "BaseCompactionStrategy",
+    "ContextBudget",
+    "ContextCoordinator",
+    "RecentMessagesCompactionStrategy",
+    "SemanticCompactionStrategy",
+    "SummarizationCompactionStrategy",
+    "TaskAwareCompactionStrategy",
+]
+
+log = logging.getLogger(__name__)
+_DEFAULT_SESSION = "default"
+
+
+@dataclass(slots=True)
+class ContextBudget:
+    """Window arithmetic for one request.
+
+    ``overhead`` is what every request carries besides messages (system prompt, tools).
+    Compaction starts when ``overhead + messages`` passes ``threshold * window`` and aims at
+    ``target * window``; ``reserve`` tokens stay free for the answer.
+    """
+
+    window: int
+    threshold: float = 0.75
+    target: float = 0.5
+    reserve: int = 0
+
+    @property
+    def trigger_tokens(self) -> int:
+        return min(int(self.window * self.threshold), self.window - self.reserve)
+
+    def messages_target(self, overhead: int) -> int:
+        return max(64, int(self.window * self.target) - overhead)
+
+
+class ContextCoordinator:
+    """Per-session message contexts, token accounting and automatic compaction.
+
+    The strategy decides *what* to keep; the coordinator guarantees the invariants whatever
+    the strategy returns (see ``enforce_invariants``): pinned and system messages stay, tool
+    results stay with their calls, and the result fits the budget. When the strategy raises,
+    a recent-messages fallback runs, so compaction never fails a turn.
+    """
+
+    def __init__(
+        self,
+        compaction_strategy: ICompactionStrategy | None = None,
+        *,
+        threshold: float | None = None,
+        target: float | None = None,
+        window: int | None = None,
+        counter: TokenCounter | None = None,
+        fallback_strategy: ICompactionStrategy | None = None,
+    ) -> None:
+        self.compaction_strategy = compaction_strategy
+        self.fallback_strategy = fallback_strategy or RecentMessagesCompactionStrategy(8)
+        self.counter = counter or TokenCounter()
+        self._threshold = threshold
+        self._target = target
+        self.budget = ContextBudget(window or 200_000, threshold or 0.75, target or 0.5)
+        self._contexts: dict[str, Context] = {}
+        self._current = _DEFAULT_SESSION
+
+    # ------------------------------------------------------------------ configuration
+
+    def configure(self, *, window: int, threshold: float, target: float, reserve: int = 0) -> None:
+        """Apply settings; explicit constructor arguments win over them."""
+        self.budget = ContextBudget(
+            window=window,
+            threshold=self._threshold if self._threshold is not None else threshold,
+            target=self._target if self._target is not None else target,
+            reserve=reserve,
+        )
+
+    # ------------------------------------------------------------------ contexts
+
+    @property
+    def current_session(self) -> str:
+        return self._current
+
+    def set_current(self, session_id: str) -> None:
+        self._current = session_id
+
+    def has_session(self, session_id: str) -> bool:
+        return session_id in self._contexts
+
+    def load(self, session_id: str, messages: list[Message]) -> None:
+        self._contexts[session_id] = Context(messages=list(messages))
+
+    def get_context(self, session_id: str | None = None) -> Context:
+        sid = session_id or self._current
+        return self._contexts.setdefault(sid, Context())
+
+    def append(self, session_id: str, messages: list[Message]) -> None:
+        self.get_context(session_id).messages.extend(messages)
+
+    def reset(self, session_id: str | None = None) -> None:
+        """Forget the working context of one session (the current one by default)."""
+        self._contexts.pop(session_id or self._current, None)
+
+    def forget_all(self) -> None:
+        self._contexts.clear()
+
+    # ------------------------------------------------------------------ accounting
+
+    def count(self, messages: list[Message]) -> int:
+        return self.counter.messages(messages)
+
+    def usage(self, session_id: str | None = None, overhead: int = 0) -> ContextUsage:
+        tokens = overhead + self.count(self.get_context(session_id).messages)
+        return ContextUsage(tokens=tokens, window=self.budget.window)
+
+    def needs_compaction(self, messages: list[Message], overhead: int = 0) -> bool:
+        return overhead + self.count(messages) > self.budget.trigger_tokens
+
+    # ------------------------------------------------------------------ compaction
+
+    async def compact_context(
+        self, context: Context | None = None, *, overhead: int = 0
+    ) -> Context:
+        """Compact ``context`` (the current session's by default) with the strategy.
+
+        Returns a new Context; the coordinator's own state is not changed (see
+        ``compact_session`` for that).
+        """
+        ctx = context if context is not None else self.get_context()
+        budget = self.budget.messages_target(overhead)
+        working = Context(
+            messages=list(ctx.messages),
+            metadata={**ctx.metadata, "token_budget": budget, "token_counter": self.counter},
+        )
+        strategy = self.compaction_strategy or self.fallback_strategy
+        try:
+            result = await strategy.compact(working)
+            name = str(result.metadata.get("strategy") or _name(strategy))
+        except Exception as exc:
+            log.warning("compaction strategy %s failed (%s); using fallback", _name(strategy), exc)
+            result = await self.fallback_strategy.compact(working)
+            name = _name(self.fallback_strategy)
+        messages = enforce_invariants(ctx.messages, result.messages, budget, self.counter)
+        metadata = {
+            k: v for k, v in result.metadata.items() if k not in ("token_budget", "token_counter")
+        }
+        metadata["strategy"] = name
+        return Context(messages=messages, metadata=metadata)
+
+    async def compact_session(
+        self, session_id: str, *, overhead: int = 0, force: bool = True
+    ) -> CompactionReport | None:
+        """Compact a session's working context in place; None if nothing was needed."""
+        ctx = self.get_context(session_id)
+        before_tokens = self.count(ctx.messages)
+        if not force and overhead + before_tokens <= self.budget.trigger_tokens:
+            return None
+        # Cheapest first: shortening old tool output may be enough on its own.
+        pruned = prune_tool_output(ctx.messages)
+        if not force and overhead + self.count(pruned) <= self.budget.messages_target(0):
+            new = Context(messages=pruned, metadata={"strategy": "prune-tool-output"})
+        else:
+            new = await self.compact_context(ctx, overhead=overhead)
+        self._contexts[session_id] = Context(messages=new.messages, metadata={})
+        return CompactionReport(
+            before_messages=len(ctx.messages),
+            before_tokens=before_tokens,
+            after_messages=len(new.messages),
+            after_tokens=self.count(new.messages),
+            strategy=str(new.metadata.get("strategy", "")),
+            summary=new.metadata.get("summary"),
+        )
+
+
+def _name(strategy: ICompactionStrategy) -> str:
+    return getattr(strategy, "name", None) or type(strategy).__name__

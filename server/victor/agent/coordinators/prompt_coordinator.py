@@ -1,0 +1,130 @@
+"""PromptCoordinator: the system prompt = base prompt + contributions by priority."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from victor.protocols import IPromptContributor, PromptContext
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_PROMPT = """\
+You are Victor, a coding assistant running inside the user's editor.
+Answer precisely and briefly. When you write code, follow the code style described below
+exactly (indentation, quotes, line length, naming) so it fits the file it goes into.
+Put code in fenced blocks with a language tag. Never invent files or APIs you have not seen;
+use the workspace tools to read what you need. You cannot change files yourself: edits you
+propose are shown to the user, who applies them."""
+
+
+class BasePromptContributor(IPromptContributor):
+    """Convenience base for contributors: a default priority and name."""
+
+    def priority(self) -> int:
+        return 50
+
+    async def get_contribution(self, context: PromptContext) -> str:
+        return ""
+
+
+@dataclass(slots=True)
+class Contribution:
+    name: str
+    priority: int
+    text: str
+
+
+@dataclass(slots=True)
+class BuiltPrompt:
+    text: str
+    contributions: list[Contribution]
+
+
+class PromptCoordinator:
+    """Builds the system prompt.
+
+    The base prompt comes first, then every non-empty contribution, highest priority first
+    (ties keep registration order). Contributors run concurrently; one that raises is logged
+    and left out. Results are cached per prompt context until ``invalidate()`` is called
+    (the workspace watcher calls it when a style, config or rules file changes).
+    """
+
+    def __init__(
+        self,
+        contributors: Iterable[IPromptContributor] = (),
+        *,
+        base_prompt: str = DEFAULT_BASE_PROMPT,
+        cache_size: int = 64,
+    ) -> None:
+        self._contributors: list[IPromptContributor] = list(contributors)
+        self.base_prompt = base_prompt
+        self._cache: dict[str, BuiltPrompt] = {}
+        self._cache_size = cache_size
+
+    @property
+    def contributors(self) -> list[IPromptContributor]:
+        return list(self._contributors)
+
+    def add_contributor(self, contributor: IPromptContributor) -> None:
+        self._contributors.append(contributor)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+
+    async def build_system_prompt(self, context: PromptContext | None = None) -> str:
+        return (await self.build(context)).text
+
+    async def build(self, context: PromptContext | None = None) -> BuiltPrompt:
+        ctx = context if context is not None else PromptContext()
+        key = _cache_key(ctx)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        ordered = sorted(
+            enumerate(self._contributors), key=lambda item: (-_priority(item[1]), item[0])
+        )
+        texts = await asyncio.gather(
+            *(_contribution(c, ctx) for _, c in ordered), return_exceptions=False
+        )
+        contributions = [Contribution("base", 100, self.base_prompt)] if self.base_prompt else []
+        for (_, contributor), text in zip(ordered, texts, strict=True):
+            if text and text.strip():
+                contributions.append(
+                    Contribution(_name(contributor), _priority(contributor), text.strip("\n"))
+                )
+        built = BuiltPrompt("\n\n".join(c.text for c in contributions), contributions)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = built
+        return built
+
+
+async def _contribution(contributor: IPromptContributor, ctx: PromptContext) -> str:
+    try:
+        return await contributor.get_contribution(ctx) or ""
+    except Exception as exc:  # one broken contributor must not cost the user their prompt
+        log.warning("prompt contributor %s failed: %s", _name(contributor), exc)
+        return ""
+
+
+def _priority(contributor: IPromptContributor) -> int:
+    try:
+        return int(contributor.priority())
+    except Exception:
+        return 0
+
+
+def _name(contributor: IPromptContributor) -> str:
+    return getattr(contributor, "name", None) or type(contributor).__name__
+
+
+def _cache_key(ctx: PromptContext) -> str:
+    # repr of the values is enough: contexts hold plain data (paths, strings, dataclasses).
+    return hashlib.blake2b(
+        repr(sorted(ctx.items(), key=lambda kv: str(kv[0]))).encode(), digest_size=16
+    ).hexdigest()

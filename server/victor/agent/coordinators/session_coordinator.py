@@ -1,0 +1,105 @@
+"""SessionCoordinator: which session a turn belongs to, and its persistence."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from victor.protocols import Message
+
+if TYPE_CHECKING:
+    from victor.storage.session_store import SessionInfo, SessionStore
+
+
+class SessionCoordinator:
+    """Owns the session store of one workspace (or an in-memory one without a workspace).
+
+    The orchestrator's current session is the one the last turn used; without an explicit
+    id, a turn continues the most recent session, creating one when there is none.
+    Blocking SQLite work runs in a thread (``a*`` methods); the synchronous methods exist
+    for the seed API (``reset_session``) and are quick.
+    """
+
+    def __init__(self, store: SessionStore | None = None) -> None:
+        if store is None:
+            from victor.storage.session_store import SessionStore
+
+            store = SessionStore(":memory:")
+        self.store = store
+        self.current_session_id: str | None = None
+        self._last_row: dict[str, int] = {}
+        self._reset_listeners: list[Callable[[str], None]] = []
+
+    def on_reset(self, callback: Callable[[str], None]) -> None:
+        self._reset_listeners.append(callback)
+
+    # ------------------------------------------------------------------ resolving
+
+    def resolve(self, session_id: str | None = None, *, create: bool = True) -> str:
+        """The id a turn should use; raises SessionNotFoundError for an unknown id."""
+        if session_id:
+            self.store.get_session(session_id)
+            self.current_session_id = session_id
+            return session_id
+        if self.current_session_id:
+            return self.current_session_id
+        latest = self.store.latest_session()
+        if latest is None:
+            if not create:
+                raise LookupError("no session yet")
+            latest = self.store.create_session()
+        self.current_session_id = latest.id
+        return latest.id
+
+    async def aresolve(self, session_id: str | None = None) -> str:
+        return await asyncio.to_thread(self.resolve, session_id)
+
+    def new_session(self, title: str | None = None) -> SessionInfo:
+        info = self.store.create_session(title=title)
+        self.current_session_id = info.id
+        return info
+
+    # ------------------------------------------------------------------ persistence
+
+    async def load_context(self, session_id: str) -> list[Message]:
+        return await asyncio.to_thread(self.store.load_context, session_id)
+
+    async def append(self, session_id: str, messages: list[Message]) -> None:
+        ids = await asyncio.to_thread(self.store.append_messages, session_id, messages)
+        if ids:
+            self._last_row[session_id] = max(ids)
+
+    def append_now(self, session_id: str, messages: list[Message]) -> None:
+        """Synchronous append, for cancellation paths where awaiting is not safe."""
+        ids = self.store.append_messages(session_id, messages)
+        if ids:
+            self._last_row[session_id] = max(ids)
+
+    async def save_context(
+        self, session_id: str, messages: list[Message], summary: str | None
+    ) -> None:
+        upto = self._last_row.get(session_id)
+        if upto is None:
+            upto = await asyncio.to_thread(self.store.last_message_id, session_id)
+        await asyncio.to_thread(self.store.save_context, session_id, messages, upto or 0, summary)
+
+    # ------------------------------------------------------------------ management
+
+    def reset_session(self, session_id: str) -> None:
+        """Forget a session's messages, context and analytics; keep the session itself."""
+        self.store.reset_session(session_id)
+        self._last_row.pop(session_id, None)
+        for callback in self._reset_listeners:
+            callback(session_id)
+
+    def delete_session(self, session_id: str) -> None:
+        self.store.delete_session(session_id)
+        self._last_row.pop(session_id, None)
+        if self.current_session_id == session_id:
+            self.current_session_id = None
+        for callback in self._reset_listeners:
+            callback(session_id)
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,58 @@
+"""Token estimates that are cheap enough to run on every turn.
+
+Provider token-count endpoints cost a round trip, so the context coordinator estimates and
+calibrates: after each answer the provider reports the real input token count, and the ratio
+between it and the estimate for the same request nudges a correction factor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from victor.protocols import Message, ToolSpec
+
+# About 3.6 characters per token for English and code with common BPE vocabularies;
+# the calibration factor corrects this per provider.
+_CHARS_PER_TOKEN = 3.6
+_PER_MESSAGE_OVERHEAD = 4
+_CACHE_KEY = "_tokens"
+
+
+def estimate_text(text: str) -> int:
+    return int(len(text) / _CHARS_PER_TOKEN) + 1 if text else 0
+
+
+class TokenCounter:
+    def __init__(self) -> None:
+        self.factor = 1.0
+
+    def message(self, message: Message) -> int:
+        """Tokens of one message, cached on the message (its content never changes)."""
+        cached = message.metadata.get(_CACHE_KEY)
+        if isinstance(cached, list) and len(cached) == 2 and cached[1] == len(message.content):
+            raw = cached[0]
+        else:
+            raw = estimate_text(message.content) + _PER_MESSAGE_OVERHEAD
+            for call in message.tool_calls:
+                raw += estimate_text(call.name) + estimate_text(json.dumps(call.arguments)) + 8
+            message.metadata[_CACHE_KEY] = [raw, len(message.content)]
+        return int(raw * self.factor) + 1
+
+    def messages(self, messages: Iterable[Message]) -> int:
+        return sum(self.message(m) for m in messages)
+
+    def text(self, text: str) -> int:
+        return int(estimate_text(text) * self.factor)
+
+    def tools(self, tools: Iterable[ToolSpec]) -> int:
+        return sum(
+            self.text(t.name + t.description + json.dumps(t.input_schema)) + 10 for t in tools
+        )
+
+    def calibrate(self, estimated: int, actual: int) -> None:
+        """Move the factor toward ``actual / estimated`` (bounded, smoothed)."""
+        if estimated <= 50 or actual <= 0:
+            return
+        observed = max(0.3, min(3.0, actual / (estimated / self.factor)))
+        self.factor = 0.7 * self.factor + 0.3 * observed

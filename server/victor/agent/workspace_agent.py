@@ -1,0 +1,83 @@
+"""An orchestrator wired for one workspace folder: style, rules and file context
+contributors, workspace tools, the folder's session store, and its watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from victor.agent.orchestrator import AgentOrchestrator
+from victor.config.settings import Settings
+from victor.providers.base import Provider
+
+log = logging.getLogger(__name__)
+
+
+class WorkspaceAgent:
+    """Owns a folder's ``WorkspaceStyle`` (scan + watcher) and its orchestrator.
+
+    Construction is cheap and does no I/O on the caller's thread beyond opening SQLite;
+    ``start()`` begins the background scan and watcher.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        provider: Provider | None = None,
+        open_document: Callable[[Path], str | None] | None = None,
+    ) -> None:
+        from victor.workspace import (
+            FileContextContributor,
+            RulesContributor,
+            StyleCardContributor,
+            WorkspaceStyle,
+        )
+
+        self.root = root.resolve()
+        self.style = WorkspaceStyle(self.root)
+        self.orchestrator = AgentOrchestrator(
+            settings,
+            provider,
+            workspace=self.root,
+            open_document=open_document,
+            contributors=[
+                RulesContributor(self.style),
+                StyleCardContributor(self.style),
+                FileContextContributor(self.root),
+            ],
+        )
+        self.style.add_listener(self._style_changed)
+        self._change_listeners: list[Callable[[set[Path]], None]] = []
+
+    @classmethod
+    async def create(
+        cls,
+        root: Path,
+        settings: Settings,
+        *,
+        provider: Provider | None = None,
+        open_document: Callable[[Path], str | None] | None = None,
+        watch: bool = True,
+    ) -> WorkspaceAgent:
+        # Opening the store touches the disk: keep it off the event loop.
+        agent = await asyncio.to_thread(
+            cls, root, settings, provider=provider, open_document=open_document
+        )
+        await agent.style.start(watch=watch)
+        return agent
+
+    def on_change(self, callback: Callable[[set[Path]], None]) -> None:
+        self._change_listeners.append(callback)
+
+    def _style_changed(self, paths: set[Path]) -> None:
+        self.orchestrator._prompt_coordinator.invalidate()
+        for callback in self._change_listeners:
+            callback(paths)
+
+    async def aclose(self) -> None:
+        await self.style.stop()
+        await self.orchestrator.aclose()

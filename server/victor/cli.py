@@ -1,0 +1,208 @@
+"""`victor serve | chat | prompt | style | sessions`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from victor import __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args = parser.parse_args(["serve", *(argv or [])])
+    logging.basicConfig(
+        level=getattr(args, "log_level", "WARNING"),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line instead of a traceback for user errors
+        from victor.errors import user_message
+
+        message = user_message(exc)
+        if message is None:
+            raise
+        print(f"victor: {message}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="victor",
+        description="Victor: an AI agent daemon "
+        "for editors (a language server) and its command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"victor {__version__}")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument(
+        "--tcp",
+        metavar="[HOST:]PORT",
+        help="listen on TCP instead of stdio (host defaults to 127.0.0.1)",
+    )
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
+    serve.set_defaults(func=_serve)
+
+    chat = sub.add_parser("chat", help="one turn from the terminal, streamed")
+    chat.add_argument("message", help="what to ask")
+    chat.add_argument(
+        "--workspace",
+        type=Path,
+        default=Path.cwd(),
+        help="workspace folder (default: the current directory)",
+    )
+    chat.add_argument("--session", help="continue this session id (default: the latest)")
+    chat.add_argument("--new", action="store_true", help="start a new session")
+    chat.add_argument("--file", type=Path, help="treat this file as the active document")
+    chat.set_defaults(func=_chat)
+
+    prompt = sub.add_parser("prompt", help="print the whole system prompt for a file")
+    prompt.add_argument("path", type=Path)
+    prompt.set_defaults(func=_prompt)
+
+    style = sub.add_parser("style", help="print a file's style card with sources")
+    style.add_argument("path", type=Path)
+    style.set_defaults(func=_style)
+
+    sessions = sub.add_parser("sessions", help="list, show, export or delete sessions")
+    sessions.add_argument(
+        "action", nargs="?", default="list", choices=["list", "show", "export", "delete"]
+    )
+    sessions.add_argument("session_id", nargs="?")
+    sessions.add_argument("--workspace", type=Path, default=Path.cwd())
+    sessions.set_defaults(func=_sessions)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from victor.lsp.server import run
+
+    host, port = None, None
+    if args.tcp:
+        text = str(args.tcp)
+        host, _, port_text = text.rpartition(":")
+        host = host or "127.0.0.1"
+        if not port_text.isdigit():
+            raise SystemExit(f"victor: --tcp expects [HOST:]PORT, got {text!r}")
+        port = int(port_text)
+    run(host=host, port=port)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    return asyncio.run(_chat_async(args))
+
+
+async def _chat_async(args: argparse.Namespace) -> int:
+    from victor.agent.events import Compacted, TextDelta, ToolCallStarted, TurnDone
+    from victor.agent.workspace_agent import WorkspaceAgent
+    from victor.config.loader import load_settings
+
+    root = args.workspace.resolve()
+    if not await asyncio.to_thread(root.is_dir):
+        raise SystemExit(f"victor: --workspace {args.workspace}: not a directory")
+    settings = load_settings(root)
+    agent = await WorkspaceAgent.create(root, settings, watch=False)
+    try:
+        await agent.style.wait_ready(timeout=10)
+        orchestrator = agent.orchestrator
+        session = args.session
+        if args.new:
+            session = orchestrator._session_coordinator.new_session().id
+        context = {}
+        if args.file:
+            context["file"] = str(args.file.resolve())
+        out = sys.stdout
+        async for event in orchestrator.stream_chat(
+            args.message, session_id=session, prompt_context=context
+        ):
+            if isinstance(event, TextDelta):
+                out.write(event.text)
+                out.flush()
+            elif isinstance(event, ToolCallStarted):
+                print(f"\n[tool] {event.call.name} {event.call.arguments}", file=sys.stderr)
+            elif isinstance(event, Compacted):
+                r = event.report
+                print(
+                    f"[compacted {r.before_tokens} -> {r.after_tokens} tokens ({r.strategy})]",
+                    file=sys.stderr,
+                )
+            elif isinstance(event, TurnDone):
+                u = event.response.usage
+                out.write("\n")
+                print(
+                    f"[session {event.session_id} · {orchestrator.provider.name}"
+                    f"{'/' + orchestrator.model if orchestrator.model else ''} · "
+                    f"{u.total_tokens} tokens · context {event.context.percent}%]",
+                    file=sys.stderr,
+                )
+    finally:
+        await agent.aclose()
+    return 0
+
+
+def _prompt(args: argparse.Namespace) -> int:
+    from victor.workspace import find_workspace_root
+
+    file = args.path.resolve()
+    if not file.exists():
+        raise SystemExit(f"victor: {args.path}: no such file")
+    return asyncio.run(_prompt_async(file, find_workspace_root(file)))
+
+
+async def _prompt_async(file: Path, root: Path) -> int:
+    from victor.agent.workspace_agent import WorkspaceAgent
+    from victor.config.loader import load_settings
+
+    agent = await WorkspaceAgent.create(root, load_settings(root), watch=False)
+    try:
+        await agent.style.wait_ready(timeout=30)
+        built = await agent.orchestrator.build_system_prompt({"file": str(file)})
+        print(built.text)
+    finally:
+        await agent.aclose()
+    return 0
+
+
+def _style(args: argparse.Namespace) -> int:
+    from victor.workspace import describe_style
+
+    path = args.path.resolve()
+    if not path.exists():
+        raise SystemExit(f"victor: {args.path}: no such file")
+    print(describe_style(path))
+    return 0
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    from victor.config.settings import Settings
+    from victor.storage.session_store import SessionStore
+
+    store = SessionStore.for_workspace(args.workspace.resolve(), Settings().data_dir)
+    try:
+        if args.action == "list":
+            for info in store.list_sessions():
+                print(f"{info.id}  {info.message_count:4d} msgs  {info.title or '(untitled)'}")
+            return 0
+        if not args.session_id:
+            raise SystemExit(f"victor: sessions {args.action} needs a session id")
+        if args.action == "delete":
+            store.delete_session(args.session_id)
+        else:  # show and export both print the Markdown transcript
+            print(store.export_markdown(args.session_id))
+    finally:
+        store.close()
+    return 0

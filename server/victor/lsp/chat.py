@@ -1,0 +1,131 @@
+"""``victor/chat`` and ``victor/generate``: streamed turns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from victor.agent.events import Compacted, TurnDone, TurnStarted
+from victor.lsp.errors import jsonrpc_errors
+from victor.lsp.params import ChatParams, GenerateParams, parse
+from victor.lsp.requests import prompt_context, resolve_target
+from victor.lsp.server import VictorServer
+from victor.lsp.streaming import PartialResults
+
+
+def setup(server: VictorServer) -> None:
+    @server.feature("victor/chat")
+    @jsonrpc_errors
+    async def chat(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        params = parse(ChatParams, raw)
+        uri = params.text_document.uri if params.text_document else None
+        target = await resolve_target(ls, document_uri=uri, folder_uri=params.workspace_folder)
+        context = prompt_context(
+            ls,
+            target,
+            document_uri=uri,
+            range=params.range,
+            position=params.position,
+            diagnostics=params.diagnostics,
+        )
+        done = await run_turn(
+            ls,
+            target.agent,
+            params.message,
+            params.session_id,
+            context,
+            params.partial_result_token,
+        )
+        return turn_result(done)
+
+    @server.feature("victor/generate")
+    @jsonrpc_errors
+    async def generate(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.generate import generate_edit
+
+        params = parse(GenerateParams, raw)
+        return await generate_edit(ls, params)
+
+
+async def run_turn(
+    ls: VictorServer,
+    agent: Any,
+    message: str,
+    session_id: str | None,
+    context: dict[str, Any],
+    token: int | str | None,
+    *,
+    task: str = "chat",
+) -> TurnDone:
+    """Run one turn, streaming to ``token``; report context usage when done."""
+    from victor.providers.errors import AuthenticationError
+
+    partial = PartialResults(ls, token)
+    orchestrator = agent.orchestrator
+    done: TurnDone | None = None
+    try:
+        async for event in orchestrator.stream_chat(
+            message, session_id=session_id, prompt_context=context, task=task
+        ):
+            if isinstance(event, TurnStarted):
+                partial.started(event.session_id, event.turn_id)
+            elif isinstance(event, Compacted):
+                notify_context(ls, partial.session_id, orchestrator, event.report.after_tokens)
+            elif isinstance(event, TurnDone):
+                done = event
+            else:
+                partial.forward(event)
+        partial.flush()
+    except AuthenticationError as exc:
+        partial.close()
+        ls.warn_once(f"auth:{orchestrator.provider.name}:{orchestrator.model}", str(exc))
+        raise
+    except BaseException:
+        partial.close()
+        raise
+    assert done is not None
+    ls.protocol.notify(
+        "victor/contextUsage",
+        {
+            "sessionId": done.session_id,
+            "tokens": done.context.tokens,
+            "window": done.context.window,
+            "percent": done.context.percent,
+        },
+    )
+    return done
+
+
+def notify_context(ls: VictorServer, session_id: str, orchestrator: Any, tokens: int) -> None:
+    window = orchestrator.context_window
+    ls.protocol.notify(
+        "victor/contextUsage",
+        {
+            "sessionId": session_id,
+            "tokens": tokens,
+            "window": window,
+            "percent": round(100.0 * tokens / window, 2) if window else 0.0,
+        },
+    )
+
+
+def turn_result(done: TurnDone) -> dict[str, Any]:
+    usage = done.response.usage
+    return {
+        "sessionId": done.session_id,
+        "turnId": done.turn_id,
+        "content": done.response.content,
+        "usage": {
+            "inputTokens": usage.input_tokens,
+            "outputTokens": usage.output_tokens,
+            "cacheReadTokens": usage.cache_read_tokens,
+            "cacheWriteTokens": usage.cache_write_tokens,
+            "totalTokens": usage.total_tokens,
+        },
+        "stopReason": done.response.stop_reason,
+        "context": {
+            "tokens": done.context.tokens,
+            "window": done.context.window,
+            "percent": done.context.percent,
+        },
+        "compacted": done.compacted,
+    }

@@ -1,0 +1,226 @@
+"""Workspace folders: one WorkspaceAgent per folder, created lazily, with its own settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import from_fs_path, to_fs_path
+
+from victor.config.loader import ConfigError, load_settings
+from victor.config.settings import Settings
+
+if TYPE_CHECKING:
+    from victor.agent.workspace_agent import WorkspaceAgent
+    from victor.lsp.server import VictorServer
+
+log = logging.getLogger(__name__)
+
+_PROVIDER_FIELDS = (
+    "provider",
+    "model",
+    "anthropic_api_key",
+    "anthropic_base_url",
+    "openai_api_key",
+    "openai_base_url",
+    "max_retries",
+    "request_timeout",
+)
+
+
+@dataclass
+class Folder:
+    uri: str
+    path: Path
+    client_config: dict[str, Any] = field(default_factory=dict)
+    agent_task: asyncio.Task[WorkspaceAgent] | None = None
+    settings: Settings | None = None
+
+
+class Folders:
+    """Maps URIs to workspace folders and their agents."""
+
+    def __init__(self, server: VictorServer) -> None:
+        self.server = server
+        self.init_options: dict[str, Any] = {}
+        self._folders: dict[str, Folder] = {}
+        self._closing: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ folders
+
+    def add(self, uri: str) -> Folder:
+        uri = _norm(uri)
+        folder = self._folders.get(uri)
+        if folder is None:
+            path = Path(to_fs_path(uri) or uri).resolve()
+            folder = Folder(uri=uri, path=path)
+            self._folders[uri] = folder
+        return folder
+
+    async def remove(self, uri: str) -> None:
+        folder = self._folders.pop(_norm(uri), None)
+        if folder is not None and folder.agent_task is not None:
+            agent = await folder.agent_task
+            await agent.aclose()
+
+    @property
+    def all(self) -> list[Folder]:
+        return list(self._folders.values())
+
+    def folder_for(
+        self, *, document_uri: str | None = None, folder_uri: str | None = None
+    ) -> Folder:
+        """The folder a request belongs to; InvalidParams when it names an unknown one."""
+        if folder_uri:
+            folder = self._folders.get(_norm(folder_uri))
+            if folder is None:
+                raise JsonRpcInvalidParams(f"workspaceFolder: {folder_uri} is not open")
+            return folder
+        if document_uri:
+            path = self.path_of(document_uri)
+            best = None
+            for folder in self._folders.values():
+                if _within(path, folder.path) and (
+                    best is None or len(str(folder.path)) > len(str(best.path))
+                ):
+                    best = folder
+            if best is not None:
+                return best
+            if not self._folders:
+                return self.add(from_fs_path(str(path.parent)) or document_uri)
+            raise JsonRpcInvalidParams(
+                f"textDocument.uri: {document_uri} is not inside an open workspace folder"
+            )
+        if not self._folders:
+            return self.add(from_fs_path(os.getcwd()) or "file:///")
+        return next(iter(self._folders.values()))
+
+    @staticmethod
+    def path_of(uri: str) -> Path:
+        path = to_fs_path(uri)
+        if not path:
+            raise JsonRpcInvalidParams(f"uri: {uri!r} is not a file URI")
+        return Path(path)
+
+    # ------------------------------------------------------------------ agents
+
+    async def agent(self, folder: Folder) -> WorkspaceAgent:
+        if folder.agent_task is None:
+            folder.agent_task = asyncio.ensure_future(self._create_agent(folder))
+        try:
+            return await asyncio.shield(folder.agent_task)
+        except Exception:
+            folder.agent_task = None  # let the next request try again
+            raise
+
+    async def _create_agent(self, folder: Folder) -> WorkspaceAgent:
+        from victor.agent.workspace_agent import WorkspaceAgent
+
+        settings = self.settings_for(folder)
+        agent = await WorkspaceAgent.create(folder.path, settings, open_document=self.open_text)
+        agent.on_change(lambda paths: self._on_files_changed(folder, paths))
+        return agent
+
+    def settings_for(self, folder: Folder) -> Settings:
+        try:
+            settings = load_settings(
+                folder.path, init_options=self.init_options, client_config=folder.client_config
+            )
+        except ConfigError as exc:
+            log.error("configuration ignored: %s", exc)
+            self.server.warn_once(f"config:{exc}", f"Victor: configuration ignored: {exc}")
+            settings = load_settings(folder.path)
+        folder.settings = settings
+        return settings
+
+    def started_agents(self) -> list[tuple[Folder, WorkspaceAgent]]:
+        out = []
+        for folder in self._folders.values():
+            task = folder.agent_task
+            if task is not None and task.done() and not task.cancelled() and not task.exception():
+                out.append((folder, task.result()))
+        return out
+
+    async def apply_config(self, folder: Folder, client_config: dict[str, Any]) -> None:
+        """New editor settings for a folder, applied to its agent without restart."""
+        folder.client_config = client_config
+        task = folder.agent_task
+        if task is None or not task.done() or task.exception():
+            return
+        self._apply(folder, task.result())
+
+    def _apply(self, folder: Folder, agent: WorkspaceAgent) -> None:
+        old = folder.settings
+        new = self.settings_for(folder)
+        orchestrator = agent.orchestrator
+        if old is None or any(getattr(old, f) != getattr(new, f) for f in _PROVIDER_FIELDS):
+            from victor.providers import create_provider
+
+            orchestrator.set_provider(create_provider(new), new.model or None)
+        orchestrator.apply_settings(new)
+
+    def _on_files_changed(self, folder: Folder, paths: set[Path]) -> None:
+        if any(p.name == "config.toml" and p.parent.name == ".victor" for p in paths):
+            task = folder.agent_task
+            if task is not None and task.done() and not task.exception():
+                self._apply(folder, task.result())
+
+    async def find_session(self, session_id: str) -> tuple[Folder, WorkspaceAgent]:
+        """The folder whose store holds ``session_id``; InvalidParams when none does."""
+        from victor.storage.session_store import SessionNotFoundError
+
+        folders = self.all or [self.folder_for()]
+        for folder in folders:
+            agent = await self.agent(folder)
+            store = agent.orchestrator._session_coordinator.store
+            try:
+                await asyncio.to_thread(store.get_session, session_id)
+            except SessionNotFoundError:
+                continue
+            return folder, agent
+        raise JsonRpcInvalidParams(f"sessionId: no session {session_id!r} in this workspace")
+
+    # ------------------------------------------------------------------ documents
+
+    def open_text(self, path: Path) -> str | None:
+        """Unsaved text of ``path`` when the editor has it open (called from threads)."""
+        uri = from_fs_path(str(path))
+        docs = self.server.workspace.text_documents
+        doc = docs.get(uri) if uri else None
+        return doc.source if doc is not None else None
+
+    def open_documents(self, folder: Folder, exclude: str | None = None) -> dict[Path, str]:
+        out: dict[Path, str] = {}
+        for uri, doc in list(self.server.workspace.text_documents.items()):
+            if uri == exclude:
+                continue
+            path = to_fs_path(uri)
+            if path and _within(Path(path), folder.path):
+                out[Path(path)] = doc.source
+        return out
+
+    async def aclose(self) -> None:
+        for folder in list(self._folders.values()):
+            if (
+                folder.agent_task is not None
+                and folder.agent_task.done()
+                and not (folder.agent_task.exception())
+            ):
+                await folder.agent_task.result().aclose()
+
+
+def _norm(uri: str) -> str:
+    return uri.rstrip("/") if uri.count("/") > 3 else uri
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True

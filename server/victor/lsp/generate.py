@@ -1,0 +1,100 @@
+"""``victor/generate``: code for one spot of one file, returned as a WorkspaceEdit."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from victor.agent.generation import finish_generation, generation_request
+from victor.lsp.chat import run_turn
+from victor.lsp.params import GenerateParams, PositionP, RangeP
+from victor.lsp.requests import prompt_context, resolve_target
+from victor.lsp.server import VictorServer
+
+
+async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, Any]:
+    uri = params.text_document.uri
+    target = await resolve_target(ls, document_uri=uri)
+    assert target.path is not None
+    doc = await asyncio.to_thread(ls.workspace.get_text_document, uri)
+    try:
+        lines = doc.lines
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JsonRpcInvalidParams(f"textDocument.uri: cannot read {uri}: {exc}") from None
+    if params.range is not None:
+        rng = params.range
+    else:
+        pos = params.position or PositionP(line=0, character=0)
+        rng = RangeP(start=pos, end=pos)
+    if rng.start.line > len(lines):
+        raise JsonRpcInvalidParams(
+            f"range.start.line: {rng.start.line} is past the end of the document "
+            f"({len(lines)} lines)"
+        )
+    start_line = lines[rng.start.line] if rng.start.line < len(lines) else ""
+    indentation = start_line[: len(start_line) - len(start_line.lstrip(" \t"))]
+    selected = _text_in(doc, rng) if params.range is not None else None
+    relpath = _relative(target.path, target.folder.path)
+    message = generation_request(
+        params.instruction, relpath, replacing=selected or None, line=rng.start.line
+    )
+    context = prompt_context(
+        ls, target, document_uri=uri, range=params.range, position=params.position
+    )
+    done = await run_turn(
+        ls,
+        target.agent,
+        message,
+        params.session_id,
+        context,
+        params.partial_result_token,
+        task="code_generation",
+    )
+    settings = target.agent.orchestrator.settings
+    result = await finish_generation(
+        done.response.content,
+        path=target.path,
+        root=target.folder.path,
+        indentation=indentation if rng.start.character == 0 else "",
+        format_code=settings.format_generated_code,
+    )
+    text = result.text
+    if rng.end.character != 0 and text.endswith("\n"):
+        text = text[:-1]  # the range ends mid-line: keep the rest of that line where it was
+    edit = types.WorkspaceEdit(
+        changes={
+            uri: [
+                types.TextEdit(
+                    range=types.Range(
+                        start=types.Position(rng.start.line, rng.start.character),
+                        end=types.Position(rng.end.line, rng.end.character),
+                    ),
+                    new_text=text,
+                )
+            ]
+        }
+    )
+    return {
+        "text": text,
+        "edit": ls.protocol._converter.unstructure(edit),
+        "formatter": result.formatter,
+        "formatError": result.format_error,
+        "sessionId": done.session_id,
+        "turnId": done.turn_id,
+    }
+
+
+def _text_in(doc: Any, rng: RangeP) -> str:
+    start = doc.offset_at_position(types.Position(rng.start.line, rng.start.character))
+    end = doc.offset_at_position(types.Position(rng.end.line, rng.end.character))
+    return doc.source[start:end]
+
+
+def _relative(path: Any, root: Any) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

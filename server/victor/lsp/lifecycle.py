@@ -1,0 +1,104 @@
+"""Lifecycle: initialize, configuration, workspace folders, document sync."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+
+from victor.lsp.server import VictorServer
+
+log = logging.getLogger(__name__)
+
+
+def setup(server: VictorServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: VictorServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        ls.folders.init_options = dict(options) if isinstance(options, dict) else {}
+        for folder in params.workspace_folders or []:
+            ls.folders.add(folder.uri)
+        if not params.workspace_folders and params.root_uri:
+            ls.folders.add(params.root_uri)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: VictorServer, params: types.InitializedParams) -> None:
+        await pull_configuration(ls)
+        # Start every folder's agent now: the style scan runs in the background and the
+        # first chat does not wait for it.
+        for folder in ls.folders.all:
+            _spawn(ls.folders.agent(folder))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: VictorServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        pushed = params.settings.get("victor") if isinstance(params.settings, dict) else None
+        if not await pull_configuration(ls) and isinstance(pushed, dict):
+            for folder in ls.folders.all:
+                await ls.folders.apply_config(folder, pushed)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(
+        ls: VictorServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        for removed in params.event.removed:
+            await ls.folders.remove(removed.uri)
+        for added in params.event.added:
+            folder = ls.folders.add(added.uri)
+            await pull_configuration(ls, [folder])
+            _spawn(ls.folders.agent(folder))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: VictorServer, params: types.DidOpenTextDocumentParams) -> None:
+        """pygls keeps the text; registering the feature advertises document sync."""
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: VictorServer, params: types.DidChangeTextDocumentParams) -> None:
+        """Incremental changes are applied by pygls; the server reads unsaved text."""
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: VictorServer, params: types.DidCloseTextDocumentParams) -> None:
+        """Nothing to release: contexts read documents on demand."""
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: VictorServer, params: Any) -> None:
+        await ls.folders.aclose()
+
+
+async def pull_configuration(ls: VictorServer, folders: list[Any] | None = None) -> bool:
+    """Ask the client for section ``victor`` per folder; False if it cannot answer."""
+    caps = ls.client_capabilities.workspace
+    if caps is None or not caps.configuration:
+        return False
+    targets = folders if folders is not None else ls.folders.all
+    if not targets:
+        return True
+    items = [types.ConfigurationItem(scope_uri=f.uri, section="victor") for f in targets]
+    try:
+        values = await asyncio.wait_for(
+            ls.workspace_configuration_async(types.ConfigurationParams(items=items)), 10
+        )
+    except Exception as exc:  # a client that fails here must not stop the server
+        log.warning("workspace/configuration failed: %s", exc)
+        return False
+    for folder, value in zip(targets, values or [], strict=False):
+        await ls.folders.apply_config(folder, value if isinstance(value, dict) else {})
+    return True
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _spawn(coro: Any) -> None:
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+
+    def done(t: asyncio.Task[Any]) -> None:
+        _background.discard(t)
+        if not t.cancelled() and t.exception() is not None:
+            log.error("starting a workspace folder failed: %s", t.exception())
+
+    task.add_done_callback(done)

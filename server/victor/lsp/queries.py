@@ -1,0 +1,62 @@
+"""``victor/systemPrompt`` and ``victor/status``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pygls.uris import from_fs_path
+
+from victor import __version__
+from victor.lsp.errors import jsonrpc_errors
+from victor.lsp.params import SystemPromptParams, parse
+from victor.lsp.requests import prompt_context, resolve_target
+from victor.lsp.server import VictorServer
+
+
+def setup(server: VictorServer) -> None:
+    @server.feature("victor/systemPrompt")
+    @jsonrpc_errors
+    async def system_prompt(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        params = parse(SystemPromptParams, raw)
+        uri = params.text_document.uri if params.text_document else None
+        target = await resolve_target(ls, document_uri=uri, folder_uri=params.workspace_folder)
+        orchestrator = target.agent.orchestrator
+        session_id = None
+        if params.session_id:
+            await ls.folders.find_session(params.session_id)  # unknown id -> InvalidParams
+            session_id = params.session_id
+        context = prompt_context(
+            ls, target, document_uri=uri, range=params.range, position=params.position
+        )
+        built = await orchestrator.build_system_prompt(context, session_id=session_id)
+        return {
+            "prompt": built.text,
+            "contributions": [
+                {"name": c.name, "priority": c.priority, "text": c.text}
+                for c in built.contributions
+            ],
+        }
+
+    @server.feature("victor/status")
+    @jsonrpc_errors
+    async def status(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        folders = ls.folders.all
+        started = ls.folders.started_agents()
+        if started:
+            orchestrator = started[0][1].orchestrator
+            provider, model = orchestrator.provider.name, orchestrator.model
+        else:
+            from victor.config.loader import load_settings
+
+            settings = load_settings(
+                folders[0].path if folders else None, init_options=ls.folders.init_options
+            )
+            provider, model = settings.resolved_provider(), settings.model
+        ready = len(started) == len(folders) and all(a.style.ready for _, a in started)
+        return {
+            "version": __version__,
+            "provider": provider,
+            "model": model,
+            "workspaceFolders": [f.uri or from_fs_path(str(f.path)) for f in folders],
+            "ready": ready,
+        }

@@ -1,0 +1,67 @@
+"""From request params to what the agent layer needs: folder, agent, prompt context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from victor.lsp.params import DiagnosticP, PositionP, RangeP
+
+if TYPE_CHECKING:
+    from victor.agent.workspace_agent import WorkspaceAgent
+    from victor.lsp.folders import Folder
+    from victor.lsp.server import VictorServer
+
+
+@dataclass
+class RequestTarget:
+    folder: Folder
+    agent: WorkspaceAgent
+    path: Path | None
+    text: str | None  # the document's current (possibly unsaved) text
+
+
+async def resolve_target(
+    ls: VictorServer, *, document_uri: str | None, folder_uri: str | None = None
+) -> RequestTarget:
+    folders = ls.folders
+    folder = folders.folder_for(document_uri=document_uri, folder_uri=folder_uri)
+    agent = await folders.agent(folder)
+    path = text = None
+    if document_uri:
+        path = folders.path_of(document_uri)
+        text = folders.open_text(path)
+    return RequestTarget(folder, agent, path, text)
+
+
+def prompt_context(
+    ls: VictorServer,
+    target: RequestTarget,
+    *,
+    document_uri: str | None,
+    range: RangeP | None = None,
+    position: PositionP | None = None,
+    diagnostics: list[DiagnosticP] | None = None,
+) -> dict[str, Any]:
+    """The PromptContext entries for a request: the file and what the editor shows."""
+    from victor.workspace import FileContextInput
+
+    if target.path is None:
+        return {}
+    selection = None
+    if range is not None:
+        selection = (
+            (range.start.line, range.start.character),
+            (range.end.line, range.end.character),
+        )
+    cursor = (position.line, position.character) if position is not None else None
+    inp = FileContextInput(
+        active_path=target.path,
+        active_text=target.text,
+        selection=selection,
+        position=cursor,
+        diagnostics=[d.model_dump(by_alias=True, exclude_none=True) for d in diagnostics or []],
+        open_documents=ls.folders.open_documents(target.folder, exclude=document_uri),
+    )
+    return {"file": str(target.path), "file_context": inp}

@@ -1,0 +1,115 @@
+"""The Victor language server: one server object, feature modules with ``setup(server)``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import attrs
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from victor import __version__
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define
+class _RawRequest:
+    """A custom request whose params stay a plain dict (validated by ``lsp.params``)."""
+
+    id: int | str
+    method: str
+    params: Any = None
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class _RawNotification:
+    method: str
+    params: Any = None
+    jsonrpc: str = "2.0"
+
+
+class VictorProtocol(LanguageServerProtocol):
+    def get_message_type(self, method: str) -> type[Any] | None:
+        # pygls would turn unknown params into namedtuple-like objects; keeping the raw
+        # JSON lets pydantic name the exact field that is wrong.
+        if method.startswith("victor/"):
+            return _RawRequest
+        return super().get_message_type(method)
+
+
+class VictorServer(LanguageServer):
+    """pygls server plus the per-folder agents (``folders``) that the features use."""
+
+    def __init__(self) -> None:
+        super().__init__("victor", __version__, protocol_cls=VictorProtocol, max_workers=4)
+        from victor.lsp.folders import Folders
+
+        self.folders = Folders(self)
+        self._auth_warned: set[str] = set()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # Errors in requests already reach the client in the response; the rest are logged,
+        # not shown as "Error in server" pop-ups.
+        log.error("%s: %s", getattr(source, "__name__", source), error)
+
+    def warn_once(self, key: str, message: str) -> None:
+        """``window/showMessage`` once per key (e.g. once per provider configuration)."""
+        from lsprotocol import types
+
+        if key in self._auth_warned:
+            return
+        self._auth_warned.add(key)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+
+
+def create_server() -> VictorServer:
+    from victor.lsp import chat, code_actions, lifecycle, queries, sessions
+
+    server = VictorServer()
+    for module in (lifecycle, chat, sessions, queries, code_actions):
+        module.setup(server)
+    return server
+
+
+class _ClientLogHandler(logging.Handler):
+    """Forwards warnings and errors to the client's log (``window/logMessage``)."""
+
+    def __init__(self, server: VictorServer) -> None:
+        super().__init__(logging.WARNING)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from lsprotocol import types
+
+        if threading.current_thread() is not threading.main_thread():
+            return  # the writer is not thread-safe; stderr still has the record
+        try:
+            kind = (
+                types.MessageType.Error
+                if record.levelno >= logging.ERROR
+                else (types.MessageType.Warning)
+            )
+            self.server.window_log_message(
+                types.LogMessageParams(type=kind, message=self.format(record))
+            )
+        except Exception:  # logging must never break the server
+            pass
+
+
+def run(host: str | None = None, port: int | None = None) -> None:
+    # pygls logs every message body at INFO; keep its chatter (and message text) out.
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    server = create_server()
+    handler = _ClientLogHandler(server)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.getLogger("victor").addHandler(handler)
+    if port is not None:
+        server.start_tcp(host or "127.0.0.1", port)
+    else:
+        server.start_io()
