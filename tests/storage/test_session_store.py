@@ -39,6 +39,14 @@ def test_round_trip_every_field(store: SessionStore) -> None:
     assert store.transcript(sid) == messages
 
 
+def test_last_message_id(store: SessionStore) -> None:
+    sid = store.create_session().id
+    assert store.last_message_id(sid) is None
+    ids = store.append_messages(sid, full_turn())
+    store.append_messages(store.create_session().id, full_turn())
+    assert store.last_message_id(sid) == ids[-1]
+
+
 def test_order_and_counts(store: SessionStore) -> None:
     sid = store.create_session("t").id
     for n in range(5):
@@ -95,6 +103,7 @@ UNKNOWN_CALLS = [
     ("append_messages", ([Message(role="user", content="x")],)),
     ("append_messages", ([],)),
     ("transcript", ()),
+    ("last_message_id", ()),
     ("save_context", ([], 0, None)),
     ("load_context", ()),
     ("reset_session", ()),

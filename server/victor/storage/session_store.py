@@ -187,6 +187,15 @@ class SessionStore:
             ).fetchall()
         return [codec.decode(r) for r in rows]
 
+    def last_message_id(self, session_id: str) -> int | None:
+        """Row id of the session's newest transcript message (None when it has none)."""
+        with self._lock:
+            self._require(session_id)
+            (last,) = self._conn.execute(
+                "SELECT max(id) FROM messages WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        return None if last is None else int(last)
+
     def save_context(
         self, session_id: str, messages: list[Message], upto_id: int, summary: str | None
     ) -> None:
