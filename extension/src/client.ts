@@ -1,0 +1,447 @@
+// The language client: starts `python -m victor`, restarts it after a crash with backoff,
+// and exposes Victor's custom methods with typed helpers.
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  ProgressType,
+  State,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { RestartPolicy } from './backoff';
+import {
+  Methods,
+  type ChatParams,
+  type ChatProgress,
+  type ChatResult,
+  type CompactResult,
+  type ContextUsageNotification,
+  type ExplanationNotification,
+  type GenerateParams,
+  type GenerateResult,
+  type SessionDetail,
+  type SessionSummary,
+  type StatusResult,
+  type SystemPromptResult,
+  type EditorContextParams,
+} from './protocol';
+import {
+  SERVER_ARGS,
+  SERVER_SETTING_KEYS,
+  chooseInterpreter,
+  explicitServerSettings,
+  serverEnv,
+  type ApiKeyProvider,
+  type Interpreter,
+  type ServerSettingKey,
+} from './settings';
+
+export const SECRET_KEYS: Record<ApiKeyProvider, string> = {
+  anthropic: 'victor.apiKey.anthropic',
+  openai: 'victor.apiKey.openai',
+};
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
+
+/** Thrown by requests made while the server is not running. */
+export class ServerUnavailableError extends Error {}
+
+export class VictorClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly policy = new RestartPolicy();
+  private restartTimer: NodeJS.Timeout | undefined;
+  private generation = 0;
+  private crashedGeneration = -1;
+  private stateValue: ServerState = 'stopped';
+  private lastError: string | undefined;
+  private readyWaiters: Array<{ resolve: (c: LanguageClient) => void; reject: (e: Error) => void }> = [];
+  private statusValue: StatusResult | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  private readonly statusEmitter = new vscode.EventEmitter<StatusResult | undefined>();
+  private readonly contextUsageEmitter = new vscode.EventEmitter<ContextUsageNotification>();
+  private readonly explanationEmitter = new vscode.EventEmitter<ExplanationNotification>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  readonly onDidChangeStatus = this.statusEmitter.event;
+  readonly onContextUsage = this.contextUsageEmitter.event;
+  readonly onExplanation = this.explanationEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly output: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(this.stateEmitter, this.statusEmitter, this.contextUsageEmitter, this.explanationEmitter);
+  }
+
+  get state(): ServerState {
+    return this.stateValue;
+  }
+
+  get status(): StatusResult | undefined {
+    return this.statusValue;
+  }
+
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  /** The running client's converters (throws when the server is not running). */
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
+
+  private setState(state: ServerState): void {
+    if (this.stateValue === state) return;
+    this.stateValue = state;
+    this.stateEmitter.fire(state);
+    if (state === 'running') {
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const w of waiters) w.resolve(this.client!);
+    } else if (state === 'failed' || state === 'stopped') {
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      const error = new ServerUnavailableError(this.lastError ?? 'The Victor server is not running.');
+      for (const w of waiters) w.reject(error);
+    }
+  }
+
+  /** Resolves with the client once the server runs (waits while it starts or restarts). */
+  ready(): Promise<LanguageClient> {
+    if (this.stateValue === 'running' && this.client) return Promise.resolve(this.client);
+    if (this.stateValue === 'failed' || this.stateValue === 'stopped') {
+      return Promise.reject(new ServerUnavailableError(this.lastError ?? 'The Victor server is not running.'));
+    }
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  async start(): Promise<void> {
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+    }
+    const generation = ++this.generation;
+    this.setState(this.stateValue === 'restarting' ? 'restarting' : 'starting');
+    await this.disposeClient();
+    let client: LanguageClient;
+    try {
+      client = await this.createClient(generation);
+    } catch (error) {
+      this.lastError = errorMessage(error);
+      this.output.error(`Cannot start the Victor server: ${this.lastError}`);
+      this.setState('failed');
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.lastError = errorMessage(error);
+      this.output.error(`The Victor server failed to start: ${this.lastError}`);
+      this.crashed(generation);
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.lastError = undefined;
+    this.policy.started();
+    this.setState('running');
+    void this.refreshStatus();
+  }
+
+  /** A restart asked for by the user (or a changed interpreter / API key). */
+  async restart(): Promise<void> {
+    this.policy.reset();
+    this.output.info('Restarting the Victor server.');
+    this.setState('restarting');
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.generation++;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    await this.disposeClient();
+    this.setState('stopped');
+  }
+
+  private async disposeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    try {
+      if (client.state === State.Running || client.state === State.Starting) {
+        await client.stop(3000);
+      }
+    } catch (error) {
+      this.output.debug(`Stopping the previous server: ${errorMessage(error)}`);
+    }
+    try {
+      await client.dispose(1000);
+    } catch {
+      // already stopped
+    }
+  }
+
+  private crashed(generation: number): void {
+    // `closed` and a failed `start()` can both report the same crash.
+    if (generation !== this.generation || generation === this.crashedGeneration) return;
+    this.crashedGeneration = generation;
+    const decision = this.policy.crashed();
+    if (!decision.restart) {
+      this.lastError ??= 'The server stopped.';
+      this.output.error(`The Victor server stopped ${decision.attempts + 1} times in a row; not restarting it.`);
+      this.setState('failed');
+      void vscode.window
+        .showErrorMessage(
+          'The Victor server keeps stopping. See the "Victor" output for details.',
+          'Show Output',
+          'Restart',
+          'Open Settings',
+        )
+        .then((choice) => {
+          if (choice === 'Show Output') this.output.show(true);
+          else if (choice === 'Restart') void this.restart();
+          else if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'victor.pythonPath');
+        });
+      return;
+    }
+    const seconds = (decision.delayMs / 1000).toFixed(decision.delayMs < 10_000 ? 1 : 0);
+    this.output.warn(`The Victor server stopped; restarting in ${seconds} s (attempt ${decision.attempt + 1}).`);
+    this.setState('restarting');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (generation === this.generation) void this.start();
+    }, decision.delayMs);
+  }
+
+  private async createClient(generation: number): Promise<LanguageClient> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const config = vscode.workspace.getConfiguration('victor', folder?.uri);
+    const interpreter = await resolveInterpreter(config.get<string | null>('pythonPath'), folder);
+    const keys: Partial<Record<ApiKeyProvider, string>> = {};
+    for (const provider of ['anthropic', 'openai'] as const) {
+      const key = await this.context.secrets.get(SECRET_KEYS[provider]);
+      if (key) keys[provider] = key;
+    }
+    const env = serverEnv(process.env, keys);
+    this.output.info(
+      `Starting ${interpreter.command} ${SERVER_ARGS.join(' ')} (interpreter from ${interpreter.source})` +
+        (keys.anthropic || keys.openai ? ' with the API key from the secret storage' : ''),
+    );
+    const serverOptions: ServerOptions = {
+      command: interpreter.command,
+      args: [...SERVER_ARGS],
+      options: { env, cwd: folder?.uri.scheme === 'file' ? folder.uri.fsPath : os.homedir() },
+      // `transport` left unset on purpose: TransportKind.stdio would append `--stdio`.
+    };
+    const inspector = (scope: vscode.Uri | undefined) => {
+      const section = vscode.workspace.getConfiguration('victor', scope);
+      return (key: ServerSettingKey) => section.inspect(key);
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      synchronize: { configurationSection: 'victor' },
+      outputChannel: this.output,
+      initializationOptions: explicitServerSettings(inspector(folder?.uri)),
+      errorHandler: {
+        error: (_error, _message, count) => ({
+          action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
+          handled: true,
+        }),
+        closed: () => {
+          this.lastError = 'The server process exited.';
+          // Defer: the client finishes its own clean-up first.
+          setTimeout(() => this.crashed(generation), 0);
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+      middleware: {
+        workspace: {
+          // Answer `workspace/configuration` for the `victor` section with the explicitly set
+          // server settings only (see explicitServerSettings); other sections as usual.
+          configuration: async (params, token, next) => {
+            const items = params.items;
+            if (!items.some((i) => i.section === 'victor')) return next(params, token);
+            const others = await next({ items: items.filter((i) => i.section !== 'victor') }, token);
+            if (!Array.isArray(others)) return others;
+            let j = 0;
+            return items.map((item) => {
+              if (item.section !== 'victor') return others[j++];
+              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+              return explicitServerSettings(inspector(scope));
+            });
+          },
+        },
+      },
+    };
+    const client = new LanguageClient('victor', 'Victor', serverOptions, clientOptions);
+    client.onNotification(Methods.contextUsage, (params: ContextUsageNotification) => {
+      if (generation === this.generation) this.contextUsageEmitter.fire(params);
+    });
+    client.onNotification(Methods.explanation, (params: ExplanationNotification) => {
+      if (generation === this.generation) this.explanationEmitter.fire(params);
+    });
+    return client;
+  }
+
+  async refreshStatus(): Promise<StatusResult | undefined> {
+    try {
+      const client = await this.ready();
+      const status = await client.sendRequest<StatusResult>(Methods.status, {});
+      this.statusValue = status;
+      this.statusEmitter.fire(status);
+      if (status && status.ready === false) {
+        setTimeout(() => {
+          if (this.stateValue === 'running') void this.refreshStatus();
+        }, 3000);
+      }
+      return status;
+    } catch (error) {
+      this.output.debug(`victor/status: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+
+  async request<R>(method: string, params: unknown, token?: vscode.CancellationToken): Promise<R> {
+    const client = await this.ready();
+    return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
+  }
+
+  /** A request that streams: `$/progress` values on a fresh partial-result token go to `onProgress`. */
+  async streamingRequest<R>(
+    method: string,
+    params: object,
+    onProgress: (value: ChatProgress) => void,
+    token?: vscode.CancellationToken,
+  ): Promise<R> {
+    const client = await this.ready();
+    const partialResultToken = `victor-${randomUUID()}`;
+    const subscription = client.onProgress(new ProgressType<ChatProgress>(), partialResultToken, onProgress);
+    try {
+      const withToken = { ...params, partialResultToken };
+      return token
+        ? await client.sendRequest<R>(method, withToken, token)
+        : await client.sendRequest<R>(method, withToken);
+    } finally {
+      subscription.dispose();
+    }
+  }
+
+  chat(params: ChatParams, onProgress: (value: ChatProgress) => void, token?: vscode.CancellationToken): Promise<ChatResult> {
+    return this.streamingRequest<ChatResult>(Methods.chat, params, onProgress, token);
+  }
+
+  generate(params: GenerateParams, onProgress: (value: ChatProgress) => void, token?: vscode.CancellationToken): Promise<GenerateResult> {
+    return this.streamingRequest<GenerateResult>(Methods.generate, params, onProgress, token);
+  }
+
+  async listSessions(workspaceFolder?: string): Promise<SessionSummary[]> {
+    const result = await this.request<{ sessions?: SessionSummary[] }>(Methods.sessionsList, workspaceFolder ? { workspaceFolder } : {});
+    return result?.sessions ?? [];
+  }
+
+  async newSession(workspaceFolder?: string, title?: string): Promise<string> {
+    const params: Record<string, string> = {};
+    if (workspaceFolder) params.workspaceFolder = workspaceFolder;
+    if (title) params.title = title;
+    const result = await this.request<{ sessionId: string }>(Methods.sessionsNew, params);
+    return result.sessionId;
+  }
+
+  getSession(sessionId: string): Promise<SessionDetail> {
+    return this.request<SessionDetail>(Methods.sessionsGet, { sessionId });
+  }
+
+  deleteSession(sessionId: string): Promise<{ deleted: boolean }> {
+    return this.request(Methods.sessionsDelete, { sessionId });
+  }
+
+  async exportSession(sessionId: string): Promise<string> {
+    const result = await this.request<{ markdown: string }>(Methods.sessionsExport, { sessionId });
+    return result.markdown;
+  }
+
+  compact(sessionId: string): Promise<CompactResult> {
+    return this.request<CompactResult>(Methods.compact, { sessionId });
+  }
+
+  systemPrompt(params: EditorContextParams & { sessionId?: string }): Promise<SystemPromptResult> {
+    return this.request<SystemPromptResult>(Methods.systemPrompt, params);
+  }
+
+  dispose(): void {
+    void this.stop();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** `victor.pythonPath`, else the Python extension's interpreter, else python3. */
+export async function resolveInterpreter(
+  configured: string | null | undefined,
+  folder: vscode.WorkspaceFolder | undefined,
+): Promise<Interpreter> {
+  let fromExtension: string | undefined;
+  if (!configured?.trim()) {
+    fromExtension = await pythonExtensionInterpreter(folder?.uri);
+  }
+  return chooseInterpreter({
+    configured: configured ?? null,
+    pythonExtension: fromExtension ?? null,
+    workspaceFolder: folder?.uri.fsPath,
+    home: os.homedir(),
+    platform: process.platform,
+  });
+}
+
+interface PythonExtensionApi {
+  environments?: {
+    getActiveEnvironmentPath?(resource?: vscode.Uri): { path?: string } | undefined;
+    resolveEnvironment?(env: { path?: string } | string): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
+  };
+  settings?: {
+    getExecutionDetails?(resource?: vscode.Uri): { execCommand?: string[] } | undefined;
+  };
+}
+
+async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Promise<string | undefined> {
+  const extension = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
+  if (!extension) return undefined;
+  try {
+    const api = extension.isActive ? extension.exports : await extension.activate();
+    const envPath = api?.environments?.getActiveEnvironmentPath?.(resource);
+    if (envPath?.path && api.environments?.resolveEnvironment) {
+      const resolved = await api.environments.resolveEnvironment(envPath);
+      const executable = resolved?.executable?.uri?.fsPath;
+      if (executable) return executable;
+    }
+    const exec = api?.settings?.getExecutionDetails?.(resource)?.execCommand;
+    if (exec && exec.length > 0 && exec[0]) return exec[0];
+    return envPath?.path;
+  } catch {
+    return undefined;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
+}
+
+/** JSON-RPC error code of a failed request, if any. */
+export function errorCode(error: unknown): number | undefined {
+  if (error && typeof error === 'object' && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'number' ? code : undefined;
+  }
+  return undefined;
+}
+
+export { SERVER_SETTING_KEYS };

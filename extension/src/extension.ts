@@ -1,0 +1,53 @@
+// Entry point: wires the language client, the chat view, commands, status bar and @victor.
+import * as vscode from 'vscode';
+import { registerChatParticipant } from './chatParticipant';
+import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
+import { SECRET_KEYS, VictorClient } from './client';
+import { PROPOSAL_SCHEME, proposals } from './codeActions';
+import { DOC_SCHEME, VictorDocuments, registerCommands } from './commands';
+import { EditorTracker } from './editorContext';
+import { createStatusBar } from './statusBar';
+
+let client: VictorClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Victor', { log: true });
+  client = new VictorClient(context, output);
+  const editors = new EditorTracker();
+  const chat = new ChatViewProvider(context.extensionUri, client, editors);
+  const docs = new VictorDocuments();
+
+  context.subscriptions.push(
+    output,
+    client,
+    editors,
+    chat,
+    docs,
+    proposals,
+    vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chat, { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, docs),
+    vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, proposals),
+    createStatusBar(client),
+    context.secrets.onDidChange((e) => {
+      if (Object.values(SECRET_KEYS).includes(e.key)) void client?.restart();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('victor.pythonPath')) void client?.restart();
+      else if (e.affectsConfiguration('victor')) {
+        // The server pulls the new values itself; refresh what the status bar shows.
+        setTimeout(() => void client?.refreshStatus(), 500);
+      }
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void client?.refreshStatus()),
+  );
+  registerCommands(context, client, chat, editors, docs);
+  const participant = registerChatParticipant(client, editors, context.extensionUri);
+  if (participant) context.subscriptions.push(participant);
+
+  void client.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

@@ -1,0 +1,187 @@
+// Types of Victor's custom LSP methods, as documented in docs/protocol.md.
+// Field names are camelCase on the wire; positions are LSP positions (0-based, UTF-16).
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface TextDocumentIdentifier {
+  uri: string;
+}
+
+/** An LSP diagnostic, as sent by the client (only the fields Victor reads are typed). */
+export interface LspDiagnostic {
+  range: Range;
+  message: string;
+  severity?: number;
+  code?: string | number;
+  source?: string;
+}
+
+export interface EditorContextParams {
+  textDocument?: TextDocumentIdentifier;
+  range?: Range;
+  position?: Position;
+  diagnostics?: LspDiagnostic[];
+  workspaceFolder?: string;
+}
+
+export interface ChatParams extends EditorContextParams {
+  message: string;
+  sessionId?: string;
+  partialResultToken?: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  totalTokens: number;
+}
+
+export interface ContextInfo {
+  tokens: number;
+  window: number;
+  percent: number;
+}
+
+export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'interrupted' | string;
+
+export interface ChatResult {
+  sessionId: string;
+  turnId: string;
+  content: string;
+  usage?: Usage;
+  stopReason?: StopReason;
+  context?: ContextInfo;
+  compacted?: boolean;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments?: unknown;
+}
+
+export interface ToolResult {
+  id: string;
+  content?: string;
+  isError?: boolean;
+}
+
+/** The value of a `$/progress` notification for a chat or generate request. */
+export interface ChatProgress {
+  sessionId?: string;
+  turnId?: string;
+  delta?: string;
+  toolCall?: ToolCall;
+  toolResult?: ToolResult;
+}
+
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+
+/** The subset of an LSP WorkspaceEdit the server sends (`changes`; `documentChanges` tolerated). */
+export interface WorkspaceEditLike {
+  changes?: Record<string, TextEdit[]>;
+  documentChanges?: Array<{ textDocument: { uri: string; version?: number | null }; edits: TextEdit[] }>;
+}
+
+export interface GenerateParams {
+  textDocument: TextDocumentIdentifier;
+  instruction: string;
+  range?: Range;
+  position?: Position;
+  sessionId?: string;
+  partialResultToken?: string;
+}
+
+export interface GenerateResult {
+  text: string;
+  edit: WorkspaceEditLike;
+  formatter: string | null;
+  sessionId?: string;
+  turnId?: string;
+}
+
+export interface SessionSummary {
+  id: string;
+  title?: string | null;
+  createdAt?: string;
+  updatedAt?: string;
+  messageCount?: number;
+}
+
+export interface SessionMessage {
+  role: 'user' | 'assistant' | 'system' | string;
+  content: string;
+  createdAt?: string;
+  interrupted?: boolean;
+}
+
+export interface SessionDetail {
+  id: string;
+  title?: string | null;
+  messages: SessionMessage[];
+  summary?: string | null;
+}
+
+export interface CompactResult {
+  before: { messages: number; tokens: number };
+  after: { messages: number; tokens: number };
+  strategy: string;
+}
+
+export interface SystemPromptResult {
+  prompt: string;
+  contributions?: Array<{ name: string; priority?: number; text: string }>;
+}
+
+export interface StatusResult {
+  version?: string;
+  provider?: string;
+  model?: string;
+  workspaceFolders?: string[];
+  ready?: boolean;
+}
+
+export interface ContextUsageNotification extends ContextInfo {
+  sessionId: string;
+}
+
+export interface ExplanationNotification {
+  sessionId?: string;
+  title?: string;
+  markdown: string;
+}
+
+export const Methods = {
+  chat: 'victor/chat',
+  generate: 'victor/generate',
+  sessionsList: 'victor/sessions/list',
+  sessionsNew: 'victor/sessions/new',
+  sessionsGet: 'victor/sessions/get',
+  sessionsDelete: 'victor/sessions/delete',
+  sessionsExport: 'victor/sessions/export',
+  compact: 'victor/compact',
+  systemPrompt: 'victor/systemPrompt',
+  status: 'victor/status',
+  contextUsage: 'victor/contextUsage',
+  explanation: 'victor/explanation',
+} as const;
+
+/** JSON-RPC error codes the extension distinguishes. */
+export const ErrorCodes = {
+  InvalidParams: -32602,
+  RequestCancelled: -32800,
+  RequestFailed: -32803,
+} as const;

@@ -1,0 +1,152 @@
+// Pure logic around settings: which `victor.*` values go to the server, the server's
+// environment (API keys), and which Python interpreter runs it. No `vscode` import here,
+// so it is unit-tested with node's test runner.
+
+/** The keys of docs/protocol.md's configuration table, in its order. */
+export const SERVER_SETTING_KEYS = [
+  'provider',
+  'model',
+  'maxTokens',
+  'contextWindow',
+  'contextCompactionThreshold',
+  'anthropicBaseUrl',
+  'openaiBaseUrl',
+  'enableTools',
+  'toolSelectionStrategy',
+  'enableAnalytics',
+  'formatGeneratedCode',
+] as const;
+
+export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
+export type ServerSettings = Partial<Record<ServerSettingKey, string | number | boolean>>;
+
+/** What `WorkspaceConfiguration.inspect(key)` returns (the fields used here). */
+export interface Inspected {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+export type Inspector = (key: ServerSettingKey) => Inspected | undefined;
+
+const PROVIDERS = ['auto', 'anthropic', 'openai', 'preview'];
+const STRATEGIES = ['keyword', 'semantic', 'hybrid', 'all'];
+
+/** Whether `value` has the type the protocol's configuration table gives `key`. */
+export function isValidServerSetting(key: ServerSettingKey, value: unknown): boolean {
+  switch (key) {
+    case 'provider':
+      return typeof value === 'string' && PROVIDERS.includes(value);
+    case 'toolSelectionStrategy':
+      return typeof value === 'string' && STRATEGIES.includes(value);
+    case 'model':
+    case 'anthropicBaseUrl':
+    case 'openaiBaseUrl':
+      return typeof value === 'string' && value.trim() !== '';
+    case 'maxTokens':
+    case 'contextWindow':
+      return typeof value === 'number' && Number.isInteger(value) && value > 0;
+    case 'contextCompactionThreshold':
+      return typeof value === 'number' && value >= 0 && value <= 1;
+    case 'enableTools':
+    case 'enableAnalytics':
+    case 'formatGeneratedCode':
+      return typeof value === 'boolean';
+  }
+}
+
+/**
+ * The settings the user set explicitly, the most specific scope winning (folder > workspace >
+ * user). Defaults are left out on purpose: the server has the same defaults, and sending them
+ * would hide the lower levels of the precedence (`.victor/config.toml`, `VICTOR_*`).
+ * Empty strings, nulls and values of the wrong type are left out too.
+ */
+export function explicitServerSettings(inspect: Inspector): ServerSettings {
+  const out: ServerSettings = {};
+  for (const key of SERVER_SETTING_KEYS) {
+    const info = inspect(key);
+    if (!info) continue;
+    const candidates = [info.workspaceFolderValue, info.workspaceValue, info.globalValue];
+    const value = candidates.find((v) => v !== undefined && v !== null);
+    if (value === undefined || value === null) continue;
+    const normalized = typeof value === 'string' ? value.trim() : value;
+    if (isValidServerSetting(key, normalized)) {
+      out[key] = normalized as string | number | boolean;
+    }
+  }
+  return out;
+}
+
+export type ApiKeyProvider = 'anthropic' | 'openai';
+
+/** The environment variable that carries the API key of `provider`. */
+export function apiKeyEnvVar(provider: ApiKeyProvider): 'ANTHROPIC_API_KEY' | 'OPENAI_API_KEY' {
+  return provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY';
+}
+
+/** Which stored key "Set API key" should ask for, given the `victor.provider` setting. */
+export function keyProviderFor(provider: string | undefined): ApiKeyProvider {
+  return provider === 'openai' ? 'openai' : 'anthropic';
+}
+
+/**
+ * The server's environment: the extension host's own, plus the API keys kept in SecretStorage
+ * (a stored key wins over an inherited variable; a missing one leaves the inherited one alone).
+ */
+export function serverEnv(
+  base: Record<string, string | undefined>,
+  keys: Partial<Record<ApiKeyProvider, string | undefined>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (typeof value === 'string') env[name] = value;
+  }
+  for (const provider of ['anthropic', 'openai'] as const) {
+    const key = keys[provider]?.trim();
+    if (key) env[apiKeyEnvVar(provider)] = key;
+  }
+  env.PYTHONUNBUFFERED = '1';
+  env.PYTHONIOENCODING = 'utf-8';
+  return env;
+}
+
+export type InterpreterSource = 'setting' | 'python-extension' | 'default';
+
+export interface Interpreter {
+  command: string;
+  source: InterpreterSource;
+}
+
+export interface InterpreterInputs {
+  /** `victor.pythonPath` as set (may be empty or null). */
+  configured?: string | null;
+  /** The Python extension's interpreter for the workspace, when that extension is present. */
+  pythonExtension?: string | null;
+  /** Used to expand `${workspaceFolder}` in the setting. */
+  workspaceFolder?: string;
+  /** Used to expand a leading `~`. */
+  home?: string;
+  platform?: string;
+}
+
+/** `victor.pythonPath`, else the Python extension's interpreter, else `python3` (`python` on Windows). */
+export function chooseInterpreter(inputs: InterpreterInputs): Interpreter {
+  const configured = inputs.configured?.trim();
+  if (configured) {
+    let command = configured;
+    if (inputs.workspaceFolder !== undefined) {
+      command = command.replace(/\$\{workspaceFolder\}/g, inputs.workspaceFolder);
+    }
+    if (inputs.home && (command === '~' || command.startsWith('~/'))) {
+      command = inputs.home + command.slice(1);
+    }
+    return { command, source: 'setting' };
+  }
+  const fromExtension = inputs.pythonExtension?.trim();
+  if (fromExtension) return { command: fromExtension, source: 'python-extension' };
+  return { command: inputs.platform === 'win32' ? 'python' : 'python3', source: 'default' };
+}
+
+/** The arguments that start the server on stdio. No `--stdio`: the server uses stdio by default. */
+export const SERVER_ARGS: readonly string[] = ['-m', 'victor'];
