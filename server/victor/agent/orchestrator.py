@@ -73,6 +73,9 @@ class AgentOrchestrator:
         _session_coordinator: SessionCoordinator | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        # A provider passed in belongs to the caller (it may be shared); one built here is
+        # closed with the orchestrator.
+        self._owns_provider = provider is None
         if provider is None:
             from victor.providers import create_provider
 
@@ -138,8 +141,9 @@ class AgentOrchestrator:
 
     def set_provider(self, provider: Provider, model: str | None = None) -> None:
         """Switch to another provider/model (settings changed in the editor)."""
-        old = self.provider
+        old, owned = self.provider, self._owns_provider
         self.provider = provider
+        self._owns_provider = True
         self.model = model or getattr(provider, "default_model", "") or self.model
         self._chat_coordinator.provider = provider
         self._chat_coordinator.model = self.model
@@ -147,7 +151,7 @@ class AgentOrchestrator:
         if isinstance(strategy, SummarizationCompactionStrategy):
             strategy.provider, strategy.model = provider, self.model
         self.apply_settings(self.settings)
-        if old is not provider:
+        if old is not provider and owned:
             task = asyncio.get_running_loop().create_task(old.aclose())
             task.add_done_callback(lambda t: t.exception())
 
@@ -402,5 +406,6 @@ class AgentOrchestrator:
 
     async def aclose(self) -> None:
         await self._analytics_coordinator.aclose()
-        await self.provider.aclose()
+        if self._owns_provider:
+            await self.provider.aclose()
         await asyncio.to_thread(self._session_coordinator.close)

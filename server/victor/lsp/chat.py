@@ -7,7 +7,7 @@ from typing import Any
 from victor.agent.events import Compacted, TurnDone, TurnStarted
 from victor.lsp.errors import jsonrpc_errors
 from victor.lsp.params import ChatParams, GenerateParams, parse
-from victor.lsp.requests import prompt_context, resolve_target
+from victor.lsp.requests import prompt_context, require_session, resolve_target
 from victor.lsp.server import VictorServer
 from victor.lsp.streaming import PartialResults
 
@@ -19,6 +19,7 @@ def setup(server: VictorServer) -> None:
         params = parse(ChatParams, raw)
         uri = params.text_document.uri if params.text_document else None
         target = await resolve_target(ls, document_uri=uri, folder_uri=params.workspace_folder)
+        await require_session(target, params.session_id)
         context = prompt_context(
             ls,
             target,

@@ -65,3 +65,12 @@ def prompt_context(
         open_documents=ls.folders.open_documents(target.folder, exclude=document_uri),
     )
     return {"file": str(target.path), "file_context": inp}
+
+
+async def require_session(target: RequestTarget, session_id: str | None) -> None:
+    """Unknown session ids are an error in the LSP methods (SessionNotFoundError)."""
+    if session_id:
+        import asyncio
+
+        store = target.agent.orchestrator._session_coordinator.store
+        await asyncio.to_thread(store.get_session, session_id)

@@ -118,3 +118,4 @@ class Provider(ABC):
 
     async def aclose(self) -> None:
         """Release HTTP connections."""
+        return None

@@ -73,7 +73,7 @@ def keep_recent_within(
 ) -> list[list[Message]]:
     """Always-kept units plus the newest units that fit ``budget`` (at most ``keep_last``)."""
     fixed = [u for u in units if _keep_always(u)]
-    used = sum(counter.messages(m for u in fixed for m in u))
+    used = counter.messages(m for u in fixed for m in u)
     chosen: set[int] = {i for i, u in enumerate(units) if _keep_always(u)}
     taken = 0
     for index in range(len(units) - 1, -1, -1):

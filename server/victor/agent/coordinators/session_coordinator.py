@@ -37,9 +37,19 @@ class SessionCoordinator:
     # ------------------------------------------------------------------ resolving
 
     def resolve(self, session_id: str | None = None, *, create: bool = True) -> str:
-        """The id a turn should use; raises SessionNotFoundError for an unknown id."""
+        """The id a turn should use.
+
+        A named session that does not exist yet is created under that name (the seed's
+        ``chat(text, session_id="user-42")``); callers that must refuse unknown ids (the
+        LSP methods) check with ``store.get_session`` first.
+        """
         if session_id:
-            self.store.get_session(session_id)
+            from victor.storage.session_store import SessionNotFoundError
+
+            try:
+                self.store.get_session(session_id)
+            except SessionNotFoundError:
+                self.store.create_session(session_id=session_id)
             self.current_session_id = session_id
             return session_id
         if self.current_session_id:

@@ -1,0 +1,173 @@
+"""The orchestrator end to end through the real Anthropic SDK against the local server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.support.model_script import Reply, count_prompt_tokens
+from victor.agent.events import Compacted, TextDelta, TurnDone
+from victor.agent.orchestrator import AgentOrchestrator
+from victor.config.settings import Settings
+from victor.protocols import Message
+from victor.providers.errors import AuthenticationError
+
+
+async def test_chat_returns_content_and_usage(llm, anthropic):
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "claude-sonnet-4-5")
+    response = await orchestrator.chat("Explain coordinators")
+    assert response.content == "Echo: Explain coordinators"
+    assert response.usage.total_tokens > 0
+    body = llm.requests[-1].body
+    assert body["model"] == "claude-sonnet-4-5"
+    assert body["messages"][-1]["content"][0]["text"] == "Explain coordinators"
+    assert "You are Victor" in body["system"][0]["text"]
+
+
+async def test_stream_deltas_add_up_to_final_content(llm, anthropic):
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "m")
+    llm.enqueue(Reply(text="one two three four five six"))
+    deltas, done = [], None
+    async for event in orchestrator.stream_chat("count"):
+        if isinstance(event, TextDelta):
+            deltas.append(event.text)
+        elif isinstance(event, TurnDone):
+            done = event
+    assert len(deltas) > 1
+    assert "".join(deltas) == done.response.content == "one two three four five six"
+    assert done.context.tokens > 0 and done.context.window == 200_000
+
+
+async def test_sessions_are_isolated_and_follow_up_sees_history(llm, anthropic):
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "m")
+    await orchestrator.chat("I am Ada", session_id="a")
+    await orchestrator.chat("I am Linus", session_id="b")
+    await orchestrator.chat("who am I", session_id="a")
+    sent = [m["content"][0]["text"] for m in llm.requests[-1].body["messages"]]
+    assert "I am Ada" in sent and "I am Linus" not in sent
+
+
+async def test_sessions_survive_a_new_orchestrator(tmp_path: Path, llm, anthropic):
+    settings = Settings(data_dir=tmp_path / "data")
+    first = AgentOrchestrator(settings, anthropic, "m", workspace=tmp_path)
+    await first.chat("remember the number 42")
+    sid = first.session_id
+    await first.aclose()
+
+    from victor.providers.anthropic import AnthropicProvider
+
+    second = AgentOrchestrator(
+        settings, AnthropicProvider(api_key="k", base_url=llm.url), "m", workspace=tmp_path
+    )
+    assert second.session_id == sid
+    await second.chat("what number?")
+    texts = [m["content"][0]["text"] for m in llm.requests[-1].body["messages"]]
+    assert texts[0] == "remember the number 42"
+    await second.aclose()
+
+
+async def test_cancel_aborts_upstream_and_keeps_partial_answer(llm, anthropic):
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "m")
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for event in orchestrator.stream_chat("tell me slowly [[slow]]"):
+            if isinstance(event, TextDelta):
+                seen.append(event.text)
+
+    task = asyncio.create_task(consume())
+    while len(seen) < 3:
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    closed = await asyncio.to_thread(llm.wait_for_client_close, 5)
+    assert closed.path.endswith("/v1/messages")
+    history = orchestrator._session_coordinator.store.transcript(orchestrator.session_id)
+    assert [m.role for m in history] == ["user", "assistant"]
+    assert history[-1].interrupted
+    assert history[-1].content == "".join(seen)
+    # The session goes on normally afterwards.
+    assert (await orchestrator.chat("hello again")).content == "Echo: hello again"
+
+
+async def test_auth_error_is_clear_and_not_retried(llm, anthropic):
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "m")
+    llm.enqueue(Reply.error(401))
+    with pytest.raises(AuthenticationError) as info:
+        await orchestrator.chat("hi")
+    assert "ANTHROPIC_API_KEY" in str(info.value)
+    assert "test-key" not in str(info.value)
+    assert len(llm.requests_to("/v1/messages")) == 1
+    # Nothing half-written: the failed turn left no messages behind.
+    assert orchestrator._session_coordinator.store.transcript(orchestrator.session_id) == []
+
+
+async def test_overloaded_then_success_is_retried_transparently(llm):
+    from victor.providers.anthropic import AnthropicProvider
+
+    provider = AnthropicProvider(api_key="k", base_url=llm.url, max_retries=3)
+    orchestrator = AgentOrchestrator(Settings(), provider, "m")
+    llm.enqueue(Reply.error(529), Reply(text="fine now"))
+    response = await orchestrator.chat("hi")
+    assert response.content == "fine now"
+    assert len(llm.requests_to("/v1/messages")) == 2
+    history = orchestrator._session_coordinator.store.transcript(orchestrator.session_id)
+    assert [m.content for m in history] == ["hi", "fine now"]
+
+
+async def test_200_turns_in_a_4k_window_are_compacted_and_sent_within_budget(llm, anthropic):
+    settings = Settings(context_window=4096, max_tokens=512)
+    orchestrator = AgentOrchestrator(settings, anthropic, "m")
+    sid = orchestrator.session_id
+    history = []
+    for i in range(200):
+        history.append(Message("user", f"Question {i}: how does module_{i} handle retries?"))
+        history.append(Message("assistant", f"Answer {i}: module_{i} retries three times " * 3))
+    orchestrator._session_coordinator.store.append_messages(sid, history)
+    llm.enqueue(Reply(text="- earlier: questions about module retries"))  # the summary
+    events = [e async for e in orchestrator.stream_chat("and module_200?")]
+    compacted = [e for e in events if isinstance(e, Compacted)]
+    assert compacted and compacted[0].report.strategy == "summarize"
+    assert compacted[0].report.after_tokens < compacted[0].report.before_tokens
+    final = llm.requests_to("/v1/messages")[-1].body
+    assert final["messages"][-1]["content"][-1]["text"] == "and module_200?"
+    assert "earlier: questions about module retries" in str(final["messages"][0])
+    assert count_prompt_tokens(final) + final["max_tokens"] <= 4096
+    done = events[-1]
+    assert isinstance(done, TurnDone) and done.compacted
+    assert done.context.tokens <= 4096
+
+
+async def test_summary_failure_falls_back_to_recent_messages(llm, anthropic):
+    settings = Settings(context_window=4096, max_tokens=512)
+    orchestrator = AgentOrchestrator(settings, anthropic, "m")
+    sid = orchestrator.session_id
+    orchestrator._session_coordinator.store.append_messages(
+        sid,
+        [Message("user" if i % 2 == 0 else "assistant", f"message {i} " * 20) for i in range(200)],
+    )
+    llm.enqueue(Reply.error(400, "summary refused"))
+    events = [e async for e in orchestrator.stream_chat("next")]
+    report = next(e for e in events if isinstance(e, Compacted)).report
+    assert report.strategy == "recent"
+    assert isinstance(events[-1], TurnDone)
+    assert count_prompt_tokens(llm.requests[-1].body) <= 4096
+
+
+async def test_tool_loop_reads_a_workspace_file(tmp_path: Path, llm, anthropic):
+    (tmp_path / "app.py").write_text("def main():\n    return 'unique-marker-123'\n")
+    (tmp_path / ".env").write_text("SECRET=do-not-send\n")
+    settings = Settings(data_dir=tmp_path / ".data")
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", workspace=tmp_path)
+    response = await orchestrator.chat('read it [[tool:read_file {"path": "app.py"}]]')
+    tool_turn = llm.requests_to("/v1/messages")[-1].body
+    assert "unique-marker-123" in str(tool_turn["messages"])
+    assert any(t["name"] == "read_file" for t in tool_turn["tools"])
+    assert response.content.startswith("Echo: read it")
+
+    await orchestrator.chat('now [[tool:read_file {"path": ".env"}]]')
+    assert "do-not-send" not in str(llm.requests_to("/v1/messages")[-1].body)
+    await orchestrator.aclose()
