@@ -33,12 +33,22 @@ class _RawNotification:
 
 
 class VictorProtocol(LanguageServerProtocol):
-    def get_message_type(self, method: str) -> type[Any] | None:
+    def structure_message(self, data: dict[str, Any]) -> Any:
         # pygls would turn unknown params into namedtuple-like objects; keeping the raw
-        # JSON lets pydantic name the exact field that is wrong.
-        if method.startswith("victor/"):
-            return _RawRequest
-        return super().get_message_type(method)
+        # JSON lets pydantic name the exact field that is wrong. Done here rather than in
+        # ``get_message_type``, which pygls also uses for the messages the server *sends*
+        # (``notify("victor/contextUsage", ...)`` would build a request without an id).
+        method = data.get("method")
+        if "jsonrpc" in data and isinstance(method, str) and method.startswith("victor/"):
+            message_type = _RawRequest if "id" in data else _RawNotification
+            return message_type(**{k: v for k, v in data.items() if k in _FIELDS[message_type]})
+        return super().structure_message(data)
+
+
+_FIELDS = {
+    _RawRequest: {"id", "method", "params", "jsonrpc"},
+    _RawNotification: {"method", "params", "jsonrpc"},
+}
 
 
 class VictorServer(LanguageServer):

@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import Any
 
+from lsprotocol import types
+
 from victor.agent.events import AgentEvent, TextDelta, ToolCallStarted, ToolResultReady
 
 # Deltas that arrive within this many seconds of the last send are merged into one
@@ -74,10 +76,11 @@ class PartialResults:
 
     def _send(self, value: dict[str, Any]) -> None:
         self._last_send = time.monotonic()
-        self.ls.protocol.notify(
-            "$/progress",
-            {
-                "token": self.token,
-                "value": {"sessionId": self.session_id, "turnId": self.turn_id, **value},
-            },
+        # A typed ProgressParams: pygls serializes ``$/progress`` with lsprotocol's
+        # ProgressNotification, which cannot unstructure a plain dict.
+        self.ls.progress(
+            types.ProgressParams(
+                token=self.token,
+                value={"sessionId": self.session_id, "turnId": self.turn_id, **value},
+            )
         )
