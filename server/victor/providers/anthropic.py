@@ -1,0 +1,376 @@
+"""Anthropic Messages API provider, on the official ``anthropic`` SDK.
+
+Prompt caching is on by default: the system prompt, the tool list and the conversation up to
+the previous message carry ``cache_control`` breakpoints, so each turn re-reads the stable
+prefix from the cache instead of paying for it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anthropic
+import httpx
+
+from victor.protocols import Message, ToolCall, ToolSpec
+from victor.providers.base import ChatResponse, Provider, StreamEvent, Usage
+from victor.providers.errors import (
+    AuthenticationError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+)
+from victor.providers.retry import (
+    RetryPolicy,
+    call_with_retries,
+    error_for_status,
+    parse_retry_after,
+    stream_with_retries,
+)
+from victor.providers.transcript import pair_tool_results
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+OFFICIAL_URL = "https://api.anthropic.com"
+AUTH_HINT = 'Set ANTHROPIC_API_KEY, or run the "Victor: Set API key" command in VS Code.'
+MODEL_HINT = "Check the model name in VICTOR_MODEL or the victor.model setting."
+EPHEMERAL = {"type": "ephemeral"}
+NO_KEY = "no-key-set"
+
+# Every current Claude model has a 200k-token window. Sonnet 4 / 4.5 can use 1M tokens, but
+# only with the ``context-1m`` beta header, which Victor does not send; so 200k is right here.
+_CONTEXT_WINDOWS = {
+    "claude-opus-4": 200_000,
+    "claude-sonnet-4": 200_000,
+    "claude-haiku-4": 200_000,
+    "claude-3-7-sonnet": 200_000,
+    "claude-3-5-sonnet": 200_000,
+    "claude-3-5-haiku": 200_000,
+    "claude-3-opus": 200_000,
+    "claude-3-haiku": 200_000,
+}
+
+
+def _http_modules() -> list[Any]:
+    # anthropic >= 2.12 runs on its own httpx fork (httpx2), older releases on httpx; errors
+    # raised while a stream is read come straight from that library, unwrapped.
+    modules: list[Any] = [httpx]
+    try:
+        import httpx2
+
+        modules.append(httpx2)
+    except ImportError:
+        pass
+    return modules
+
+
+_HTTP_ERRORS = tuple(m.HTTPError for m in _http_modules())
+_HTTP_TIMEOUTS = tuple(m.TimeoutException for m in _http_modules())
+_HTTP_TRANSPORT = tuple(m.TransportError for m in _http_modules())
+_STOP_REASONS = {"end_turn", "tool_use", "max_tokens", "stop_sequence"}
+# the answer ran into the context window: for the caller that is a length cut like max_tokens
+_STOP_ALIASES = {"model_context_window_exceeded": "max_tokens"}
+
+
+def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Victor messages -> Messages API ``messages``: tool calls become tool_use blocks, tool
+    results become tool_result blocks in a user message, and same-role neighbours are merged
+    (the API wants strict alternation). After ``pair_tool_results`` the results directly
+    follow their call, so they also lead their user message, as the API requires."""
+    out: list[dict[str, Any]] = []
+    for msg in pair_tool_results(messages):
+        blocks: list[dict[str, Any]] = []
+        if msg.role == "tool":
+            role = "user"
+            blocks.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": msg.tool_call_id,
+                    "content": msg.content or "(no output)",
+                    "is_error": msg.is_error,
+                }
+            )
+        else:
+            role = "assistant" if msg.role == "assistant" else "user"
+            if msg.content.strip():  # the API rejects empty text blocks
+                blocks.append({"type": "text", "text": msg.content})
+            for call in msg.tool_calls:
+                blocks.append(
+                    {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+                )
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    if out and out[0]["role"] != "user":  # e.g. compaction dropped the opening user turn
+        out.insert(0, {"role": "user", "content": [{"type": "text", "text": "(continued)"}]})
+    return out
+
+
+def _cache_prefix(messages: list[dict[str, Any]]) -> None:
+    """Breakpoint on the last block of the message before the newest one: everything up to
+    there is the conversation so far, identical in the next request."""
+    if len(messages) >= 2:
+        messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
+
+
+class AnthropicProvider(Provider):
+    name = "anthropic"
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        max_retries: int = 3,
+        timeout: float = 120.0,
+        default_model: str = DEFAULT_MODEL,
+        backoff_base: float = 0.5,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
+        self._has_key = bool(key)
+        self.default_model = default_model or DEFAULT_MODEL
+        self.timeout = timeout
+        self.retry = RetryPolicy(max_retries=max_retries, base_delay=backoff_base)
+        # The key is always passed explicitly: with None the SDK would go looking for profile
+        # files. Without a key, a placeholder lets keyless proxies and local servers work
+        # ("" would make an invalid header); the official API is never called without one
+        # (``_check_key``). Our retries replace the SDK's so that a half-streamed answer is
+        # never silently requested again.
+        self._client = anthropic.AsyncAnthropic(
+            api_key=key or NO_KEY,
+            base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or OFFICIAL_URL,
+            max_retries=0,
+            timeout=timeout,
+        )
+        self.base_url = str(self._client.base_url).rstrip("/")
+
+    def __repr__(self) -> str:  # never show the key
+        key = "set" if self._has_key else "unset"
+        return f"AnthropicProvider(base_url={self.base_url!r}, key={key})"
+
+    # ----------------------------------------------------------------- requests
+
+    def _params(
+        self,
+        messages: Sequence[Message],
+        model: str,
+        system: str,
+        tools: Sequence[ToolSpec],
+    ) -> dict[str, Any]:
+        converted = to_anthropic_messages(messages)
+        _cache_prefix(converted)
+        params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
+        if system:
+            params["system"] = [{"type": "text", "text": system, "cache_control": EPHEMERAL}]
+        if tools:
+            specs = [
+                {"name": t.name, "description": t.description, "input_schema": t.input_schema}
+                for t in tools
+            ]
+            specs[-1]["cache_control"] = EPHEMERAL  # caches every tool definition
+            params["tools"] = specs
+        return params
+
+    def _check_key(self) -> None:
+        # Without a key the official API can only say 401; say it without the round trip.
+        # A custom base URL (a proxy, a local server) may not need one.
+        if not self._has_key and self.base_url.startswith(OFFICIAL_URL):
+            raise AuthenticationError(
+                f"No Anthropic API key is set. {AUTH_HINT}", status=None, provider=self.name
+            )
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        system: str = "",
+        tools: Sequence[ToolSpec] = (),
+        max_tokens: int = 4096,
+    ) -> ChatResponse:
+        params = self._params(messages, model, system, tools)
+
+        async def once() -> ChatResponse:
+            self._check_key()
+            try:
+                msg = await self._client.messages.create(max_tokens=max_tokens, **params)
+            except Exception as exc:
+                raise self._error(exc) from exc
+            text = "".join(b.text for b in msg.content if b.type == "text")
+            calls = [
+                ToolCall(b.id, b.name, dict(b.input or {}))
+                for b in msg.content
+                if b.type == "tool_use"
+            ]
+            usage = _usage(msg.usage, Usage())
+            return ChatResponse(text, usage, calls, _stop(msg.stop_reason), msg.model)
+
+        return await call_with_retries(once, self.retry)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        system: str = "",
+        tools: Sequence[ToolSpec] = (),
+        max_tokens: int = 4096,
+    ) -> AsyncIterator[StreamEvent]:
+        params = {**self._params(messages, model, system, tools), "max_tokens": max_tokens}
+        return stream_with_retries(lambda: self._stream_once(params), self.retry)
+
+    async def _stream_once(self, params: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        self._check_key()
+        try:
+            stream = await self._client.messages.create(stream=True, **params)
+        except Exception as exc:
+            raise self._error(exc) from exc
+        state = _StreamState(params["model"])
+        try:
+            async for event in stream:
+                for out in state.feed(event):
+                    yield out
+            if not state.stopped:
+                raise ProviderConnectionError(
+                    "The Anthropic stream ended before the answer was complete.",
+                    provider=self.name,
+                )
+        except (anthropic.AnthropicError, *_HTTP_ERRORS, ValueError) as exc:
+            raise self._error(exc) from exc
+        finally:
+            await stream.close()  # at once, so the server sees the request end
+        yield StreamEvent("done", response=state.response())
+
+    async def count_tokens(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        system: str = "",
+        tools: Sequence[ToolSpec] = (),
+    ) -> int | None:
+        try:
+            self._check_key()
+            result = await self._client.messages.count_tokens(
+                **self._params(messages, model, system, tools)
+            )
+            return int(result.input_tokens)
+        except Exception:  # an estimate is only an optimisation: never fail a turn over it
+            return None
+
+    def context_window(self, model: str) -> int:
+        name = (model or self.default_model).lower()
+        matches = [k for k in _CONTEXT_WINDOWS if name.startswith(k)]
+        return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else 200_000
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    # ----------------------------------------------------------------- errors
+
+    def _error(self, exc: BaseException) -> ProviderError:
+        if isinstance(exc, ProviderError):
+            return exc
+        if isinstance(exc, (anthropic.APITimeoutError, *_HTTP_TIMEOUTS)):
+            return ProviderTimeoutError(
+                f"Anthropic sent nothing for {self.timeout:g}s. Try again; if it keeps "
+                "happening, raise the request timeout (VICTOR_REQUEST_TIMEOUT).",
+                provider=self.name,
+            )
+        if isinstance(exc, (anthropic.APIConnectionError, *_HTTP_TRANSPORT)):
+            return ProviderConnectionError(
+                f"The connection to Anthropic ({self.base_url}) failed or broke. Check the "
+                "network (and ANTHROPIC_BASE_URL if set), then try again.",
+                provider=self.name,
+            )
+        if isinstance(exc, anthropic.APIStatusError):
+            return error_for_status(
+                exc.status_code,
+                provider=self.name,
+                error_type=exc.type,
+                message=exc.api_message or "",
+                retry_after=parse_retry_after(exc.response.headers),
+                auth_hint=AUTH_HINT,
+                model_hint=MODEL_HINT,
+            )
+        return ProviderError(
+            "Anthropic sent a response Victor could not read (malformed data). Try again.",
+            provider=self.name,
+        )
+
+
+class _StreamState:
+    """Turns the raw Messages stream events into Victor's StreamEvents."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.text: list[str] = []
+        self.calls: list[ToolCall] = []
+        self.tools: dict[int, tuple[str, str, list[str]]] = {}
+        self.usage = Usage()
+        self.stop_reason: str | None = None
+        self.stopped = False
+
+    def feed(self, event: Any) -> list[StreamEvent]:
+        kind = event.type
+        if kind == "message_start":
+            self.model = event.message.model or self.model
+            self.usage = _usage(event.message.usage, self.usage)
+        elif kind == "content_block_start":
+            block = event.content_block
+            if block.type == "tool_use":
+                self.tools[event.index] = (block.id, block.name, [])
+            elif block.type == "text" and block.text:
+                return self._text(block.text)
+        elif kind == "content_block_delta":
+            delta = event.delta
+            if delta.type == "text_delta":
+                return self._text(delta.text)
+            if delta.type == "input_json_delta" and event.index in self.tools:
+                self.tools[event.index][2].append(delta.partial_json)
+        elif kind == "content_block_stop" and event.index in self.tools:
+            tid, name, parts = self.tools.pop(event.index)
+            args = json.loads("".join(parts) or "{}")  # ValueError -> "malformed" upstream
+            call = ToolCall(tid, name, args if isinstance(args, dict) else {"input": args})
+            self.calls.append(call)
+            return [StreamEvent("tool_call", tool_call=call)]
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
+            self.usage = _usage(event.usage, self.usage)
+        elif kind == "message_stop":
+            self.stopped = True
+        return []
+
+    def _text(self, text: str) -> list[StreamEvent]:
+        self.text.append(text)
+        return [StreamEvent("text", text=text)]
+
+    def response(self) -> ChatResponse:
+        stop = _stop(self.stop_reason)
+        return ChatResponse("".join(self.text), self.usage, self.calls, stop, self.model)
+
+
+def _usage(raw: Any, previous: Usage) -> Usage:
+    """Anthropic usage -> Usage. Figures in a later event replace earlier ones (they are
+    cumulative); a field the event leaves out keeps its earlier value."""
+
+    def pick(name: str, old: int) -> int:
+        value = getattr(raw, name, None)
+        return old if value is None else int(value)
+
+    return Usage(
+        input_tokens=pick("input_tokens", previous.input_tokens),
+        output_tokens=pick("output_tokens", previous.output_tokens),
+        cache_read_tokens=pick("cache_read_input_tokens", previous.cache_read_tokens),
+        cache_write_tokens=pick("cache_creation_input_tokens", previous.cache_write_tokens),
+    )
+
+
+def _stop(reason: str | None) -> str:
+    reason = _STOP_ALIASES.get(reason or "", reason)
+    return reason if reason in _STOP_REASONS else "end_turn"

@@ -1,0 +1,217 @@
+"""A local model server speaking the real Anthropic and OpenAI wire formats (stdlib only).
+
+The only stand-in for a model in this project: the real SDKs talk to it unchanged.
+
+Endpoints
+    POST /v1/messages                 Anthropic Messages, JSON or SSE (``"stream": true``)
+    POST /v1/messages/count_tokens    ``{"input_tokens": N}`` (about a quarter of the chars)
+    POST /v1/chat/completions         OpenAI chat completions, JSON or SSE (also without /v1)
+    GET  /v1/models                   model list (Anthropic shape if ``anthropic-version`` sent)
+    GET  /_control/requests           ``{"requests": [...]}`` every request so far, in order
+    GET  /_control/health             ``{"ok": true, "queued": N}``
+    GET  /_control/wait_client_close?timeout=5   the first request whose client hung up early
+                                      (408 if none in time)
+    POST /_control/script             queue replies: one object, a list, or ``{"replies": [...]}``
+                                      with the fields of ``Reply`` (see model_script.py)
+    POST /_control/reset              forget queued replies, recorded requests, cached prefixes
+
+Answers come from the FIFO of scripted replies (shared by both chat APIs; count_tokens takes
+only replies with ``endpoint="count_tokens"``); when it is empty the default answer is
+``Echo: <text of the last user message>`` in word deltas. Markers in that message change it:
+    [[slow]]                 200 deltas, 50 ms apart (long enough to press Stop)
+    [[deltas:N]]             exactly N deltas, no delay (benchmarks)
+    [[tool:NAME {json}]]     also call tool NAME with that input (only on a plain user turn,
+                             so the turn carrying the tool result gets a plain echo)
+    [[error:STATUS]]         fail with that HTTP status in the API's error shape
+
+Usage figures are estimates; prompt caching is simulated from ``cache_control`` breakpoints
+(see ``PromptCache``). Keys are accepted from ``x-api-key`` or ``Authorization: Bearer``; any
+key (or none) is fine unless the server was given ``api_key``, then others get a 401.
+
+A client hanging up before a stream ended is recorded (``client_closed``); it is noticed while
+the server waits between deltas or at the next write, so give the stream delays
+(``[[slow]]`` or ``Reply(delay=...)``) when a test needs to see it.
+
+Python API (see ``ModelServer``)::
+
+    with ModelServer() as server:                  # or .start() / .stop(); port 0 by default
+        server.enqueue(Reply(text="hi", delay=0.01), Reply.error(529), Reply.tool_use("f", {}))
+        ...                                        # point an SDK at server.url
+        server.requests                            # [RecordedRequest], oldest first
+        server.wait_for_requests(2)                # until 2 requests were fully handled
+        server.wait_for_client_close(timeout=5)    # the request whose client hung up
+        server.client_closed                       # threading.Event, set on such a hang-up
+        server.reset()
+
+The pytest fixture ``model_server`` (tests/conftest.py) gives a fresh server per test.
+
+CLI: ``python -m tests.support.model_server --port 0 [--host H] [--api-key K]`` prints
+``READY http://127.0.0.1:PORT`` once listening and serves until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import socket
+import threading
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from tests.support.model_http import Handler, RecordedRequest
+from tests.support.model_script import PromptCache, Reply
+
+__all__ = ["ModelServer", "RecordedRequest", "Reply"]
+
+
+class ModelServer:
+    """In-process server: ``with ModelServer() as s: ... s.url`` (``http://127.0.0.1:PORT``)."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, api_key: str | None = None
+    ) -> None:
+        self.host, self.port, self.api_key = host, port, api_key
+        self.url = ""
+        #: set whenever a client hangs up before a streamed response ended
+        self.client_closed = threading.Event()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._queue: list[Reply] = []
+        self._records: list[RecordedRequest] = []
+        self._cache = PromptCache()
+        self._stopping = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> ModelServer:
+        httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        httpd.daemon_threads = True
+        httpd.owner = self  # type: ignore[attr-defined]
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self.url = f"http://{self.host}:{self.port}"
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:  # keep-alive connections would otherwise hold their threads
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread:
+            self._thread.join(5)
+        self._httpd = None
+
+    def __enter__(self) -> ModelServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- scripting
+
+    def enqueue(self, *replies: Reply | dict[str, Any]) -> None:
+        """Queue answers; each request to a matching endpoint takes the oldest one."""
+        items = [r if isinstance(r, Reply) else Reply.from_dict(r) for r in replies]
+        with self._lock:
+            self._queue.extend(items)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self._records.clear()
+            self._cache.clear()
+            self.client_closed.clear()
+
+    @property
+    def queued(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def _take(self, endpoint: str) -> Reply | None:
+        with self._lock:
+            for i, reply in enumerate(self._queue):
+                if reply.endpoint == endpoint:
+                    return self._queue.pop(i)
+        return None
+
+    def _cache_usage(self, body: dict[str, Any]) -> dict[str, int]:
+        with self._lock:
+            return self._cache.usage(body)
+
+    # ----------------------------------------------------------------- recording
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every model API request so far (control requests excluded), oldest first."""
+        with self._lock:
+            return list(self._records)
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+        """Wait until ``count`` requests have been received and fully handled."""
+        return self._wait(
+            lambda: len(self._records) >= count and all(r.finished for r in self._records),
+            timeout,
+            f"{count} finished requests",
+        )
+
+    def wait_for_client_close(self, timeout: float = 5.0) -> RecordedRequest:
+        """The first request whose client hung up before its response ended."""
+        self._wait(lambda: any(r.client_closed for r in self._records), timeout, "a hang-up")
+        return next(r for r in self.requests if r.client_closed)
+
+    def _wait(self, ready: Any, timeout: float, what: str) -> list[RecordedRequest]:
+        with self._changed:
+            if not self._changed.wait_for(ready, timeout):
+                raise TimeoutError(f"model server: no {what} within {timeout}s")
+            return list(self._records)
+
+    def _record(self, rec: RecordedRequest) -> RecordedRequest:
+        with self._changed:
+            rec.index = len(self._records)
+            self._records.append(rec)
+            self._changed.notify_all()
+        return rec
+
+    def _update(self, rec: RecordedRequest, **changes: Any) -> None:
+        with self._changed:
+            for key, value in changes.items():
+                setattr(rec, key, value)
+            self._changed.notify_all()
+        if changes.get("client_closed"):
+            self.client_closed.set()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local model server for Victor's tests.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--api-key", default=None, help="reject other keys with a 401")
+    args = parser.parse_args(argv)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    with ModelServer(args.host, args.port, api_key=args.api_key) as server:
+        print(f"READY {server.url}", flush=True)
+        while not done.wait(0.5):
+            pass
+
+
+if __name__ == "__main__":
+    main()
