@@ -16,12 +16,12 @@ from victor.providers.errors import AuthenticationError
 
 
 async def test_chat_returns_content_and_usage(llm, anthropic):
-    orchestrator = AgentOrchestrator(Settings(), anthropic, "claude-sonnet-4-5")
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "claude-sonnet-4-6")
     response = await orchestrator.chat("Explain coordinators")
     assert response.content == "Echo: Explain coordinators"
     assert response.usage.total_tokens > 0
     body = llm.requests[-1].body
-    assert body["model"] == "claude-sonnet-4-5"
+    assert body["model"] == "claude-sonnet-4-6"
     assert body["messages"][-1]["content"][0]["text"] == "Explain coordinators"
     assert "You are Victor" in body["system"][0]["text"]
 

@@ -389,7 +389,7 @@ async def test_environment_supplies_key_and_base_url(
     response = await provider.chat([Message("user", "env")], model="")
     assert response.content == "Echo: env"
     assert model_server.requests[0].headers["authorization"] == "Bearer sk-ant-from-env"
-    assert model_server.requests[0].body["model"] == "claude-sonnet-4-5"  # the default
+    assert model_server.requests[0].body["model"] == "claude-sonnet-4-6"  # the default
     await provider.aclose()
 
 

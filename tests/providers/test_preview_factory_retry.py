@@ -77,7 +77,7 @@ def test_factory_picks_the_provider(
     )
     assert isinstance(claude, AnthropicProvider)
     assert claude.retry.max_retries == 5 and claude.timeout == 7
-    assert claude.default_model == default_model("anthropic") == "claude-sonnet-4-5"
+    assert claude.default_model == default_model("anthropic") == "claude-sonnet-4-6"
     assert "sk-ant-x" not in repr(claude)
 
     local = create_provider(settings(openai_base_url=model_server.url + "/v1", model="qwen3"))

@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 _DEFAULT_MODELS = {
-    "anthropic": "claude-sonnet-4-5",
+    "anthropic": "claude-sonnet-4-6",
     "openai": "llama3.2",
     "preview": "preview",
 }

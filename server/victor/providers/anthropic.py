@@ -32,7 +32,7 @@ from victor.providers.retry import (
 )
 from victor.providers.transcript import pair_tool_results
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 OFFICIAL_URL = "https://api.anthropic.com"
 AUTH_HINT = 'Set ANTHROPIC_API_KEY, or run the "Victor: Set API key" command in VS Code.'
 MODEL_HINT = "Check the model name in VICTOR_MODEL or the victor.model setting."
