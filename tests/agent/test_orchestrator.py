@@ -171,3 +171,39 @@ async def test_tool_loop_reads_a_workspace_file(tmp_path: Path, llm, anthropic):
     await orchestrator.chat('now [[tool:read_file {"path": ".env"}]]')
     assert "do-not-send" not in str(llm.requests_to("/v1/messages")[-1].body)
     await orchestrator.aclose()
+
+
+async def test_volatile_file_context_sits_after_the_cached_system_block(llm, anthropic):
+    from victor.agent.coordinators import PromptCoordinator
+    from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
+
+    class Style(BasePromptContributor):
+        def priority(self):
+            return 80
+
+        async def get_contribution(self, context):
+            return "## Code style\n- line length 100"
+
+    class Editor(BasePromptContributor):
+        name = "file_context"
+
+        def priority(self):
+            return 60
+
+        async def get_contribution(self, context):
+            return f"## Active file\ncursor at line {context.get('line')}"
+
+    prompts = PromptCoordinator(contributors=[Editor(), Style()])
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "m", _prompt_coordinator=prompts)
+    await orchestrator.chat("one", prompt_context={"line": 1})
+    await orchestrator.chat("two", prompt_context={"line": 2})
+    first, second = (r.body["system"] for r in llm.requests_to("/v1/messages"))
+    assert first[0] == second[0]  # the stable block is byte-identical, hence cacheable
+    assert first[0]["cache_control"] == {"type": "ephemeral"}
+    assert "line length 100" in first[0]["text"] and "cursor" not in first[0]["text"]
+    assert first[1]["text"].endswith("line 1") and second[1]["text"].endswith("line 2")
+    assert "cache_control" not in first[1]
+    # the whole prompt is still exactly what victor/systemPrompt reports
+    built = await orchestrator.build_system_prompt({"line": 2})
+    assert first[0]["text"] + first[1]["text"] != built.text
+    assert second[0]["text"] + second[1]["text"] == built.text

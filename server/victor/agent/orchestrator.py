@@ -279,7 +279,7 @@ class AgentOrchestrator:
 
         events = chat.run_turn(
             state,
-            system=built.text,
+            system=built.system,
             tools=tools,
             tool_coordinator=self._tool_coordinator,
             window=contexts.budget.window,

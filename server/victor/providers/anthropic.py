@@ -16,7 +16,7 @@ import anthropic
 import httpx
 
 from victor.protocols import Message, ToolCall, ToolSpec
-from victor.providers.base import ChatResponse, Provider, StreamEvent, Usage
+from victor.providers.base import ChatResponse, Provider, StreamEvent, Usage, split_system
 from victor.providers.errors import (
     AuthenticationError,
     ProviderConnectionError,
@@ -166,7 +166,13 @@ class AnthropicProvider(Provider):
         _cache_prefix(converted)
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
         if system:
-            params["system"] = [{"type": "text", "text": system, "cache_control": EPHEMERAL}]
+            stable, volatile = split_system(system)
+            blocks: list[dict[str, Any]] = []
+            if stable.strip():
+                blocks.append({"type": "text", "text": stable, "cache_control": EPHEMERAL})
+            if volatile.strip():
+                blocks.append({"type": "text", "text": volatile})
+            params["system"] = blocks
         if tools:
             specs = [
                 {"name": t.name, "description": t.description, "input_schema": t.input_schema}

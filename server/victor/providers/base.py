@@ -11,6 +11,8 @@ from victor.protocols import Message, ToolCall, ToolSpec
 
 __all__ = [
     "ChatResponse",
+    "SystemPrompt",
+    "split_system",
     "Message",
     "Provider",
     "StreamEvent",
@@ -18,6 +20,28 @@ __all__ = [
     "ToolSpec",
     "Usage",
 ]
+
+
+class SystemPrompt(str):
+    """A system prompt whose first ``stable_length`` characters rarely change.
+
+    Providers with prompt caching put the cache breakpoint after the stable part (base
+    prompt, rules, style card) so the volatile rest (the editor's file context, which moves
+    with the cursor) does not invalidate it. A plain ``str`` counts as entirely stable.
+    """
+
+    stable_length: int
+
+    def __new__(cls, text: str, stable_length: int | None = None) -> SystemPrompt:
+        obj = super().__new__(cls, text)
+        obj.stable_length = len(text) if stable_length is None else max(0, stable_length)
+        return obj
+
+
+def split_system(system: str) -> tuple[str, str]:
+    """(stable, volatile) parts of a system prompt."""
+    cut = getattr(system, "stable_length", len(system))
+    return str(system)[:cut], str(system)[cut:]
 
 
 @dataclass(slots=True)

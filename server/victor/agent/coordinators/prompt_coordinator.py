@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from victor.protocols import IPromptContributor, PromptContext
+from victor.providers.base import SystemPrompt
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ class Contribution:
 class BuiltPrompt:
     text: str
     contributions: list[Contribution]
+    #: characters of ``text`` before the first volatile contribution (cacheable prefix)
+    stable_length: int = -1
+
+    @property
+    def system(self) -> SystemPrompt:
+        """The text as a SystemPrompt, so providers can cache the stable prefix."""
+        return SystemPrompt(self.text, None if self.stable_length < 0 else self.stable_length)
 
 
 class PromptCoordinator:
@@ -92,12 +100,20 @@ class PromptCoordinator:
             *(_contribution(c, ctx) for _, c in ordered), return_exceptions=False
         )
         contributions = [Contribution("base", 100, self.base_prompt)] if self.base_prompt else []
+        stable_count: int | None = None
         for (_, contributor), text in zip(ordered, texts, strict=True):
             if text and text.strip():
+                if stable_count is None and _volatile(contributor):
+                    stable_count = len(contributions)
                 contributions.append(
                     Contribution(_name(contributor), _priority(contributor), text.strip("\n"))
                 )
-        built = BuiltPrompt("\n\n".join(c.text for c in contributions), contributions)
+        text = "\n\n".join(c.text for c in contributions)
+        stable_length = -1
+        if stable_count is not None:
+            stable_length = len("\n\n".join(c.text for c in contributions[:stable_count]))
+            stable_length += 2 if stable_count else 0  # the separator stays with the prefix
+        built = BuiltPrompt(text, contributions, stable_length)
         if len(self._cache) >= self._cache_size:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = built
@@ -110,6 +126,11 @@ async def _contribution(contributor: IPromptContributor, ctx: PromptContext) -> 
     except Exception as exc:  # one broken contributor must not cost the user their prompt
         log.warning("prompt contributor %s failed: %s", _name(contributor), exc)
         return ""
+
+
+def _volatile(contributor: IPromptContributor) -> bool:
+    """Contributors whose text changes from request to request (the editor's context)."""
+    return bool(getattr(contributor, "volatile", False)) or _name(contributor) == "file_context"
 
 
 def _priority(contributor: IPromptContributor) -> int:
