@@ -1,0 +1,69 @@
+"""Which files declare style, and turning one of them into Declarations.
+
+A file that fails to parse declares nothing but a note, so a half-typed pyproject.toml never
+breaks the card (the watcher re-reads it on the next save).
+"""
+
+from __future__ import annotations
+
+import os
+
+from victor.workspace import declared_other as other
+from victor.workspace import declared_python as py
+from victor.workspace.card import StyleFact
+from victor.workspace.declared_types import RANK_LINTER, Declaration
+
+PRETTIER_NAMES = frozenset(
+    {".prettierrc", ".prettierrc.json", ".prettierrc.yaml", ".prettierrc.yml"}
+    | {".prettierrc.toml", ".prettierrc.json5"}
+    | other.JS_CONFIG_NAMES
+)
+DECLARING_NAMES: frozenset[str] = frozenset(
+    {"pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg", "tox.ini", ".flake8"}
+    | {".isort.cfg", "package.json", ".clang-format", "_clang-format", "rustfmt.toml"}
+    | {".rustfmt.toml", "Cargo.toml", ".rubocop.yml", "go.mod"}
+    | PRETTIER_NAMES
+)
+EDITORCONFIG_NAME = ".editorconfig"
+CONFIG_NAMES: frozenset[str] = DECLARING_NAMES | {EDITORCONFIG_NAME}
+MAX_CONFIG_BYTES = 1_000_000
+
+
+def parse_config(name: str, text: str, rel: str) -> list[Declaration]:
+    """Declarations in the config file called ``name`` (``rel``: its path for sources)."""
+    try:
+        return _dispatch(name, text, rel)
+    except Exception as exc:  # any parse error: report it as a note and keep going
+        note = StyleFact("note", f"{rel} could not be read ({type(exc).__name__})", rel)
+        return [Declaration(f"broken:{rel}", frozenset(), (note,), RANK_LINTER)]
+
+
+def _dispatch(name: str, text: str, rel: str) -> list[Declaration]:
+    if name == "pyproject.toml":
+        return py.parse_pyproject(text, rel)
+    if name in ("ruff.toml", ".ruff.toml"):
+        return py.parse_ruff_toml(text, rel)
+    if name in ("setup.cfg", "tox.ini", ".flake8", ".isort.cfg"):
+        return py.parse_ini(text, rel)
+    if name in PRETTIER_NAMES or name == "package.json":
+        return other.parse_prettier(name, text, rel)
+    if name in (".clang-format", "_clang-format"):
+        return other.parse_clang_format(text, rel)
+    if name in ("rustfmt.toml", ".rustfmt.toml", "Cargo.toml"):
+        return other.parse_rustfmt(name, text, rel)
+    if name == ".rubocop.yml":
+        return other.parse_rubocop(text, rel)
+    if name == "go.mod":
+        return other.parse_go_mod(rel)
+    return []
+
+
+def read_config_text(path: str) -> str | None:
+    """The text of a config file, or None when it is missing, unreadable or absurdly large."""
+    try:
+        if os.path.getsize(path) > MAX_CONFIG_BYTES:
+            return None
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return None

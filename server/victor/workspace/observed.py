@@ -1,0 +1,179 @@
+"""Observed style: what the workspace's own files do, when no config says.
+
+A bounded sample (``sample_files`` files, ``sample_bytes`` bytes in all) spread evenly over each
+language's files, so a big repository costs the same as a medium one. Every fact says how
+many sampled files it rests on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+
+from victor.workspace.card import StyleFact
+from victor.workspace.observed_stats import FileStats, measure
+
+MAX_FILE_BYTES = 64_000  # the head of a file shows its style; generated giants are skipped
+MIN_PER_LANGUAGE = 10
+MIN_READ_BYTES = 2048
+_KINDS = {
+    "functions": "function",
+    "classes": "class",
+    "variables": "variable",
+    "constants": "constant",
+}
+
+
+def plan_sample(files_by_language: dict[str, list[str]], sample_files: int) -> dict[str, list[str]]:
+    """Pick files per language in proportion to its share, evenly spaced through the tree."""
+    total = sum(len(v) for v in files_by_language.values())
+    if total == 0 or sample_files <= 0:
+        return {}
+    quotas = {
+        lang: min(len(files), max(MIN_PER_LANGUAGE, sample_files * len(files) // total))
+        for lang, files in files_by_language.items()
+    }
+    while sum(quotas.values()) > sample_files and any(q > 1 for q in quotas.values()):
+        biggest = max(quotas, key=lambda k: quotas[k])
+        quotas[biggest] -= max(1, (sum(quotas.values()) - sample_files) // 2)
+        quotas[biggest] = max(1, quotas[biggest])
+    plan: dict[str, list[str]] = {}
+    for lang, files in files_by_language.items():
+        ordered = sorted(files)
+        k = quotas[lang]
+        plan[lang] = [ordered[i * len(ordered) // k] for i in range(k)]
+    return plan
+
+
+def observe(
+    files_by_language: dict[str, list[str]], sample_files: int, sample_bytes: int, root: str
+) -> dict[str, list[StyleFact]]:
+    """Observed facts per language, from a sample of ``files_by_language`` (absolute paths)."""
+    plan = plan_sample(files_by_language, sample_files)
+    planned = sum(len(v) for v in plan.values()) or 1
+    result: dict[str, list[StyleFact]] = {}
+    for lang, paths in plan.items():
+        # Each language gets a byte share proportional to its number of sampled files.
+        budget = sample_bytes * len(paths) // planned
+        stats: list[FileStats] = []
+        exts: Counter[str] = Counter()
+        for path in paths:
+            if budget < MIN_READ_BYTES:
+                break  # a few hundred bytes of a file say little about its style
+            text = _read_head(path, min(MAX_FILE_BYTES, budget))
+            if text is None:
+                continue
+            budget -= len(text)
+            stats.append(measure(text, lang))
+            exts[os.path.splitext(path)[1] or os.path.basename(path)] += 1
+        if stats:
+            label = exts.most_common(1)[0][0]
+            result[lang] = summarize(stats, lang, label)
+    return result
+
+
+def _read_head(path: str, limit: int) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit)
+    except OSError:
+        return None
+    if b"\0" in data:
+        return None  # binary
+    text = data.decode("utf-8", errors="replace")
+    if len(data) == limit and "\n" in text:
+        text = text[: text.rfind("\n")]  # drop the partial last line
+    return text
+
+
+def summarize(stats: list[FileStats], language: str, ext: str) -> list[StyleFact]:
+    n = len(stats)
+    where = f"{n} sampled {ext} file{'s' if n != 1 else ''}"
+    facts: list[StyleFact] = []
+    facts += _vote("indent_style", (s.indent_style for s in stats), where)
+    facts += _vote("indent_size", (s.indent_width for s in stats), where)
+    facts += _vote("quote_style", (s.quotes for s in stats), where)
+    facts += _line_length(stats, language, where)
+    for kind, label in _KINDS.items():
+        counts: Counter[str] = Counter()
+        for s in stats:
+            counts.update(s.names.get(kind, {}))
+        facts += _naming(kind, label, counts, where)
+    facts += _habits(stats, language, where)
+    return facts
+
+
+def _vote(key: str, votes: Iterable[str | int | None], where: str) -> list[StyleFact]:
+    counts = Counter(v for v in votes if v is not None)
+    if not counts:
+        return []
+    value, count = counts.most_common(1)[0]
+    return [StyleFact(key, value, f"observed in {count} of {where}")]
+
+
+def _line_length(stats: list[FileStats], language: str, where: str) -> list[StyleFact]:
+    hist: Counter[int] = Counter()
+    for s in stats:
+        hist.update(s.line_lengths)
+    total = sum(hist.values())
+    if total < 50:
+        return []
+    # The 99th percentile, so a few long URLs or strings do not set the limit.
+    seen = 0
+    p99 = 0
+    for length in sorted(hist):
+        seen += hist[length]
+        if seen >= 0.99 * total:
+            p99 = length
+            break
+    limits = (79, 88, 100, 120) if language == "python" else (80, 100, 120)
+    limit = next((x for x in limits if p99 <= x), -(-p99 // 10) * 10)
+    src = f"observed: 99% of lines within {p99} characters in {where}"
+    return [StyleFact("line_length", limit, src)]
+
+
+def _naming(kind: str, label: str, counts: Counter[str], where: str) -> list[StyleFact]:
+    total = sum(counts.values())
+    if total < 3:
+        return []
+    top, count = counts.most_common(1)[0]
+    if count / total >= 0.7:
+        value = top
+    else:
+        value = "mixed: " + ", ".join(f"{c} {100 * k // total}%" for c, k in counts.most_common(3))
+    src = f"observed: {count} of {total} {label} names in {where}"
+    return [StyleFact(f"naming.{kind}", value, src)]
+
+
+def _habits(stats: list[FileStats], language: str, where: str) -> list[StyleFact]:
+    facts: list[StyleFact] = []
+    funcs = sum(s.functions for s in stats)
+    if language == "python" and funcs >= 3:
+        pct = 100 * sum(s.annotated for s in stats) // funcs
+        facts.append(
+            StyleFact(
+                "type_hints",
+                f"{_share(pct)} functions annotated ({pct}%)",
+                f"observed: {funcs} functions in {where}",
+            )
+        )
+    defs = sum(s.definitions for s in stats)
+    if language in ("python", "javascript", "typescript") and defs >= 3:
+        pct = 100 * sum(s.documented for s in stats) // defs
+        kind = "docstrings" if language == "python" else "JSDoc comments"
+        what = "functions and classes" if language == "python" else "functions"
+        facts.append(
+            StyleFact(
+                "docstrings", f"{pct}% of {what} have {kind}", f"observed: {defs} {what} in {where}"
+            )
+        )
+    return facts
+
+
+def _share(pct: int) -> str:
+    if pct >= 70:
+        return "most"
+    if pct >= 30:
+        return "some"
+    return "few"

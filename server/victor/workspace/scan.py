@@ -1,0 +1,213 @@
+"""One pass over a workspace folder: configs, rules files and a sample of sources.
+
+The result is an immutable Snapshot; the watcher builds a new one with a few files re-read and
+swaps it in, so readers on the event loop never see a half-updated state and need no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from victor.workspace.card import StyleFact
+from victor.workspace.declared import (
+    CONFIG_NAMES,
+    EDITORCONFIG_NAME,
+    parse_config,
+    read_config_text,
+)
+from victor.workspace.declared_types import Declaration
+from victor.workspace.editorconfig_source import EditorConfigFile, is_root_file
+from victor.workspace.languages import CODE_LANGUAGES, language_of
+from victor.workspace.observed import observe, plan_sample
+from victor.workspace.paths import is_git_ignored, is_secret_path
+from victor.workspace.rules import (
+    NESTED_RULE_NAMES,
+    ROOT_RULES,
+    RulesFile,
+    load_rules_file,
+    order_rules,
+)
+
+# Folders that hold tools, dependencies or build output rather than the project's own code.
+SKIP_DIRS = frozenset(
+    {"node_modules", "__pycache__", "site-packages", "dist", "build", "target", "vendor"}
+    | {"bower_components", "coverage", "htmlcov", "out"}
+)
+KEEP_DOT_DIRS = frozenset({".github", ".victor"})
+MAX_ENTRIES = 300_000  # a walk stops here (then Snapshot.truncated is set)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    root: str
+    dirs: tuple[str, ...] = ()
+    declarations: dict[str, tuple[Declaration, ...]] = field(default_factory=dict)
+    editorconfigs: dict[str, EditorConfigFile] = field(default_factory=dict)
+    observed: dict[str, list[StyleFact]] = field(default_factory=dict)
+    language_counts: dict[str, int] = field(default_factory=dict)
+    rules: tuple[RulesFile, ...] = ()
+    truncated: bool = False
+    # mtime_ns of every config and rules file read, to catch edits the watcher missed
+    stamps: dict[str, int] = field(default_factory=dict)
+
+    def rel(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
+
+
+def skip_dir(name: str) -> bool:
+    if name.startswith("."):
+        return name not in KEEP_DOT_DIRS
+    return name in SKIP_DIRS or name.endswith(".egg-info")
+
+
+def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
+    """Walk ``root`` (a real path) and build its Snapshot. Blocking: run it in a thread."""
+    dirs: list[str] = []
+    configs: list[str] = []
+    rules: list[str] = []
+    files_by_language: dict[str, list[str]] = {}
+    entries = 0
+    truncated = False
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                listing = list(it)
+        except OSError:
+            continue
+        names = {e.name for e in listing}
+        if "pyvenv.cfg" in names and folder != root:
+            continue  # a virtualenv, whatever it is called
+        dirs.append(folder)
+        for entry in listing:
+            entries += 1
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if not skip_dir(name):
+                    stack.append(entry.path)
+                continue
+            if not entry.is_file(follow_symlinks=False) or is_secret_path(name):
+                continue
+            if name in CONFIG_NAMES:
+                configs.append(entry.path)
+            if name in NESTED_RULE_NAMES or _is_root_rule(root, entry.path):
+                rules.append(entry.path)
+            lang = language_of(name)
+            if lang in CODE_LANGUAGES:
+                files_by_language.setdefault(lang, []).append(entry.path)
+        if entries > MAX_ENTRIES:
+            truncated = True
+            break
+    snap = Snapshot(
+        root=root,
+        dirs=tuple(sorted(dirs)),
+        language_counts={k: len(v) for k, v in files_by_language.items()},
+        truncated=truncated,
+        stamps=stamp(configs + rules),
+    )
+    snap = with_configs(snap, configs)
+    snap = with_rules(snap, rules)
+    observed = observe(
+        _drop_ignored(root, files_by_language, sample_files), sample_files, sample_bytes, root
+    )
+    return replace(snap, observed=observed)
+
+
+def _is_root_rule(root: str, path: str) -> bool:
+    return os.path.relpath(path, root).replace(os.sep, "/") in ROOT_RULES
+
+
+def _drop_ignored(
+    root: str, files_by_language: dict[str, list[str]], sample_files: int
+) -> dict[str, list[str]]:
+    """The planned sample without git-ignored files (generated code is not the house style)."""
+    plan = plan_sample(files_by_language, sample_files)
+    planned = [p for paths in plan.values() for p in paths]
+    ignored = {str(p) for p in is_git_ignored(Path(root), [Path(p) for p in planned])}
+    if not ignored:
+        return plan
+    return {lang: [p for p in paths if p not in ignored] for lang, paths in plan.items()}
+
+
+def with_configs(snap: Snapshot, paths: Iterable[str]) -> Snapshot:
+    """A copy of ``snap`` with the config files at ``paths`` re-read (or dropped if gone)."""
+    declarations = dict(snap.declarations)
+    editorconfigs = dict(snap.editorconfigs)
+    touched: dict[str, list[Declaration]] = {}
+    for path in paths:
+        folder, name = os.path.split(path)
+        text = read_config_text(path)
+        if name == EDITORCONFIG_NAME:
+            if text is None:
+                editorconfigs.pop(folder, None)
+            else:
+                editorconfigs[folder] = EditorConfigFile(
+                    path, snap.rel(path), text, is_root_file(text)
+                )
+            continue
+        touched.setdefault(folder, [])
+    # Declarations are per folder: re-read every declaring file of a touched folder, so that
+    # removing one file does not leave its facts behind.
+    for folder in touched:
+        found: list[Declaration] = []
+        for name in sorted(CONFIG_NAMES - {EDITORCONFIG_NAME}):
+            path = os.path.join(folder, name)
+            text = read_config_text(path)
+            if text is not None:
+                found += parse_config(name, text, snap.rel(path))
+        if found:
+            declarations[folder] = tuple(found)
+        else:
+            declarations.pop(folder, None)
+    return replace(snap, declarations=declarations, editorconfigs=editorconfigs)
+
+
+def with_rules(snap: Snapshot, changed: Iterable[str]) -> Snapshot:
+    """A copy of ``snap`` with the rules files at ``changed`` re-read (or dropped if gone)."""
+    by_path = {r.path: r for r in snap.rules}
+    for path in changed:
+        rel = snap.rel(path)
+        loaded = load_rules_file(snap.root, rel)
+        if loaded is None:
+            by_path.pop(rel, None)
+        else:
+            by_path[rel] = loaded
+    return replace(snap, rules=tuple(order_rules(list(by_path.values()))))
+
+
+def stamp(paths: Iterable[str]) -> dict[str, int]:
+    out = {}
+    for path in paths:
+        # A file that is gone gets no stamp, so a later comparison sees the removal.
+        with contextlib.suppress(OSError):
+            out[path] = os.stat(path).st_mtime_ns
+    return out
+
+
+def changed_since(snap: Snapshot) -> set[str]:
+    """Config and rules files added, removed or modified since ``snap`` last read them.
+
+    Lists the snapshot's folders again (no recursion), so it costs a fraction of a scan.
+    """
+    current: dict[str, int] = {}
+    for folder in snap.dirs:
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if entry.name in CONFIG_NAMES or is_rules_path(snap.root, entry.path):
+                        try:
+                            current[entry.path] = entry.stat().st_mtime_ns
+                        except OSError:
+                            continue
+        except OSError:
+            continue
+    return {p for p in current.keys() | snap.stamps.keys() if current.get(p) != snap.stamps.get(p)}
+
+
+def is_rules_path(root: str, path: str) -> bool:
+    return os.path.basename(path) in NESTED_RULE_NAMES or _is_root_rule(root, path)
