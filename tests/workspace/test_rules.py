@@ -1,0 +1,63 @@
+"""Rules files: which are found, in what order, and the token budget."""
+
+from __future__ import annotations
+
+from victor.protocols import PromptContext
+from victor.workspace.contributors import RulesContributor
+from victor.workspace.rules import RulesFile, estimate_tokens, render_rules
+
+
+def test_rules_found_with_paths_in_documented_order(scanned) -> None:
+    rules = scanned("python_project").rules()
+    assert [r.path for r in rules] == ["AGENTS.md", ".victor/rules.md"]
+    assert "Decimal" in rules[0].text
+
+
+def test_monorepo_nested_rules_apply_only_below_their_folder(scanned) -> None:
+    style = scanned("monorepo")
+    assert [r.path for r in style.rules()] == ["AGENTS.md", "CLAUDE.md", "packages/api/AGENTS.md"]
+
+
+async def test_rules_contributor_nested_rules_for_file(scanned) -> None:
+    contrib = RulesContributor(scanned("monorepo"))
+    assert contrib.name == "rules" and contrib.priority() == 90
+    api = await contrib.get_contribution(PromptContext(file="packages/api/src/api/handlers.py"))
+    web = await contrib.get_contribution(PromptContext(file="packages/web/src/app.ts"))
+    assert "### packages/api/AGENTS.md" in api and "handlers return dicts" in api
+    assert "### AGENTS.md" in api and "### CLAUDE.md" in api
+    assert "packages/api/AGENTS.md" not in web and "### AGENTS.md" in web
+
+
+async def test_github_copilot_instructions_included(tmp_path, scanned) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "copilot-instructions.md").write_text("Use tabs in YAML? Never.\n")
+    text = await RulesContributor(scanned(tmp_path)).get_contribution(PromptContext())
+    assert "### .github/copilot-instructions.md\nUse tabs in YAML? Never." in text
+
+
+def test_budget_truncates_large_file_with_note_and_keeps_small_whole() -> None:
+    small = RulesFile("AGENTS.md", "Small rule.")
+    big = RulesFile(".victor/rules.md", "\n".join(f"rule line {i}" for i in range(5000)))
+    text = render_rules([small, big], budget_tokens=500)
+    assert estimate_tokens(text) <= 500
+    assert "### AGENTS.md\nSmall rule." in text
+    assert "[... truncated:" in text and "of .victor/rules.md not shown]" in text
+    assert "rule line 0" in text and "rule line 4999" not in text
+
+
+def test_budget_too_small_for_all_drops_the_last_with_a_note() -> None:
+    files = [RulesFile("AGENTS.md", "a" * 2000), RulesFile("CLAUDE.md", "b" * 2000)]
+    text = render_rules(files, budget_tokens=200)
+    assert estimate_tokens(text) <= 200
+    assert "### AGENTS.md" in text and "### CLAUDE.md" not in text
+    assert "[omitted for the budget: CLAUDE.md]" in text
+
+
+def test_everything_fits_in_a_big_budget() -> None:
+    files = [RulesFile("AGENTS.md", "one"), RulesFile("CLAUDE.md", "two")]
+    text = render_rules(files, budget_tokens=4000)
+    assert "truncated" not in text and "one" in text and "two" in text
+
+
+async def test_no_rules_no_section(scanned) -> None:
+    assert await RulesContributor(scanned("go_project")).get_contribution(PromptContext()) == ""
