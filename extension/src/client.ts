@@ -30,8 +30,8 @@ import {
   type EditorContextParams,
 } from './protocol';
 import {
-  SERVER_ARGS,
   SERVER_SETTING_KEYS,
+  serverArgs,
   chooseInterpreter,
   explicitServerSettings,
   serverEnv,
@@ -231,13 +231,14 @@ export class VictorClient implements vscode.Disposable {
       if (key) keys[provider] = key;
     }
     const env = serverEnv(process.env, keys);
+    const args = serverArgs(process.env.VICTOR_SERVER_DEBUG_PORT);
     this.output.info(
-      `Starting ${interpreter.command} ${SERVER_ARGS.join(' ')} (interpreter from ${interpreter.source})` +
+      `Starting ${interpreter.command} ${args.join(' ')} (interpreter from ${interpreter.source})` +
         (keys.anthropic || keys.openai ? ' with the API key from the secret storage' : ''),
     );
     const serverOptions: ServerOptions = {
       command: interpreter.command,
-      args: [...SERVER_ARGS],
+      args,
       options: { env, cwd: folder?.uri.scheme === 'file' ? folder.uri.fsPath : os.homedir() },
       // `transport` left unset on purpose: TransportKind.stdio would append `--stdio`.
     };
@@ -250,6 +251,11 @@ export class VictorClient implements vscode.Disposable {
       synchronize: { configurationSection: 'victor' },
       outputChannel: this.output,
       initializationOptions: explicitServerSettings(inspector(folder?.uri)),
+      // Reported (once per start) by the crash handling below instead of a pop-up per attempt.
+      initializationFailedHandler: (error) => {
+        this.output.error(`Server initialization failed: ${errorMessage(error)}`);
+        return false;
+      },
       errorHandler: {
         error: (_error, _message, count) => ({
           action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,

@@ -150,3 +150,15 @@ export function chooseInterpreter(inputs: InterpreterInputs): Interpreter {
 
 /** The arguments that start the server on stdio. No `--stdio`: the server uses stdio by default. */
 export const SERVER_ARGS: readonly string[] = ['-m', 'victor'];
+
+/**
+ * The server's arguments. With a debug port (`VICTOR_SERVER_DEBUG_PORT`, set by
+ * .vscode/launch.json) the server runs under debugpy, listening on 127.0.0.1:port for an attach.
+ */
+export function serverArgs(debugPort?: string | undefined): string[] {
+  const port = debugPort?.trim();
+  if (port && /^\d{1,5}$/.test(port) && Number(port) > 0 && Number(port) < 65536) {
+    return ['-m', 'debugpy', '--listen', `127.0.0.1:${port}`, ...SERVER_ARGS];
+  }
+  return [...SERVER_ARGS];
+}

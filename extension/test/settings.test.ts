@@ -10,6 +10,7 @@ import {
   explicitServerSettings,
   isValidServerSetting,
   keyProviderFor,
+  serverArgs,
   serverEnv,
   type Inspected,
   type ServerSettingKey,
@@ -158,5 +159,13 @@ describe('chooseInterpreter', () => {
 
   it('starts the server as a plain stdio command (no --stdio)', () => {
     assert.deepEqual([...SERVER_ARGS], ['-m', 'victor']);
+    assert.deepEqual(serverArgs(undefined), ['-m', 'victor']);
+    assert.deepEqual(serverArgs(''), ['-m', 'victor']);
+  });
+
+  it('runs the server under debugpy when a debug port is given', () => {
+    assert.deepEqual(serverArgs('5678'), ['-m', 'debugpy', '--listen', '127.0.0.1:5678', '-m', 'victor']);
+    assert.deepEqual(serverArgs('nope'), ['-m', 'victor']);
+    assert.deepEqual(serverArgs('70000'), ['-m', 'victor']);
   });
 });

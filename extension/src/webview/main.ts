@@ -61,8 +61,6 @@ function icon(paths: string[], filled = false): SVGSVGElement {
 }
 
 const ICONS = {
-  plus: () => icon(['M8 3v10M3 8h10']),
-  history: () => icon(['M2.5 8a5.5 5.5 0 1 0 1.6-3.9', 'M2.5 2.5v2.7h2.7', 'M8 5v3.2l2 1.3']),
   send: () => icon(['M2.5 8h9', 'M8 4l4 4-4 4']),
   stop: () => icon(['M4.5 4.5h7v7h-7z'], true),
   spark: () => icon(['M8 1.5l1.6 4.2 4.4 1.3-4.4 1.3L8 12.5 6.4 8.3 2 7l4.4-1.3z'], true),
@@ -86,14 +84,11 @@ let renderTimer: number | undefined;
 
 const modelLabel = h('span', { class: 'model', title: 'Provider and model' });
 const stateDot = h('span', { class: 'state-dot', title: 'Server state' });
-const newChatButton = h('button', { class: 'icon-button', id: 'new-chat', title: 'New chat', 'aria-label': 'New chat' }, ICONS.plus());
-const historyButton = h('button', { class: 'icon-button', id: 'history', title: 'Sessions', 'aria-label': 'Sessions' }, ICONS.history());
 const sessionTitle = h('span', { class: 'session-title' });
 const header = h(
   'header',
   { class: 'header' },
   h('div', { class: 'header-main' }, stateDot, modelLabel),
-  h('div', { class: 'header-actions' }, newChatButton, historyButton),
 );
 
 const sessionsList = h('ul', { class: 'sessions-list', id: 'sessions-list' });
@@ -292,7 +287,14 @@ function renderContextUsage(usage: ContextUsageView | undefined): void {
   meter.classList.toggle('warn', pct >= 0.6 && pct < 0.85);
   meter.classList.toggle('full', pct >= 0.85);
   const percentText = share * 100 < 1 && share > 0 ? '<1%' : `${Math.round(share * 100)}%`;
-  meterText.textContent = `${usage.tokens.toLocaleString('en-US')} / ${usage.window.toLocaleString('en-US')} tokens · ${percentText}`;
+  meterText.textContent = `${usage.tokens.toLocaleString('en-US')} / ${compactNumber(usage.window)} tokens · ${percentText}`;
+  meter.title = `Context: ${usage.tokens.toLocaleString('en-US')} of ${usage.window.toLocaleString('en-US')} tokens`;
+}
+
+function compactNumber(n: number): string {
+  if (n >= 1_000_000) return `${+(n / 1_000_000).toFixed(1)}M`;
+  if (n >= 10_000) return `${Math.round(n / 1000)}k`;
+  return n.toLocaleString('en-US');
 }
 
 function renderBusy(busy: boolean): void {
@@ -391,11 +393,6 @@ input.addEventListener('keydown', (e) => {
 input.addEventListener('input', autosize);
 sendButton.addEventListener('click', send);
 stopButton.addEventListener('click', () => post({ type: 'stop' }));
-newChatButton.addEventListener('click', () => post({ type: 'newChat' }));
-historyButton.addEventListener('click', () => {
-  if (sessionsPanel.hidden) post({ type: 'listSessions' });
-  else sessionsPanel.hidden = true;
-});
 document.getElementById('close-sessions')!.addEventListener('click', () => (sessionsPanel.hidden = true));
 compactButton.addEventListener('click', () => post({ type: 'compact' }));
 contextToggle.addEventListener('change', () => {
