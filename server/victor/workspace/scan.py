@@ -7,6 +7,7 @@ swaps it in, so readers on the event loop never see a half-updated state and nee
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -91,15 +92,16 @@ def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
                 if not skip_dir(name):
                     stack.append(entry.path)
                 continue
-            if not entry.is_file(follow_symlinks=False) or is_secret_path(name):
+            if not entry.is_file(follow_symlinks=False):
                 continue
             if name in CONFIG_NAMES:
                 configs.append(entry.path)
-            if name in NESTED_RULE_NAMES or _is_root_rule(root, entry.path):
+            elif name in _RULE_BASENAMES and is_rules_path(root, entry.path):
                 rules.append(entry.path)
-            lang = language_of(name)
-            if lang in CODE_LANGUAGES:
-                files_by_language.setdefault(lang, []).append(entry.path)
+            else:
+                lang = language_of(name)
+                if lang in CODE_LANGUAGES and not _secret_name(name):
+                    files_by_language.setdefault(lang, []).append(entry.path)
         if entries > MAX_ENTRIES:
             truncated = True
             break
@@ -116,6 +118,12 @@ def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
         _drop_ignored(root, files_by_language, sample_files), sample_files, sample_bytes, root
     )
     return replace(snap, observed=observed)
+
+
+# Secret folders (.ssh, .aws, ...) are dot-folders, never walked, so the name decides; names
+# repeat a lot (__init__.py), hence the cache.
+_secret_name = functools.lru_cache(maxsize=8192)(is_secret_path)
+_RULE_BASENAMES = frozenset(os.path.basename(r) for r in ROOT_RULES) | NESTED_RULE_NAMES
 
 
 def _is_root_rule(root: str, path: str) -> bool:
