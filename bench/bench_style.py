@@ -262,7 +262,10 @@ async def update(root: Path, edits: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- report
 
 
-def figure(group: str, name: str, value: float, unit: str, target: float | None, note: str = ""):
+def figure(
+    group: str, name: str, value: float, unit: str, target: float | None, note: str = ""
+) -> dict[str, Any]:
+    """One figure in the shape bench/run_all.py reads (group, name, value, unit, target, met)."""
     met = None if target is None else value <= target
     shown = f"< {target:g} {unit}" if target is not None else ""
     return {

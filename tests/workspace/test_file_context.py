@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.workspace.conftest import git_init
 from victor.protocols import PromptContext
 from victor.workspace.contributors import FileContextContributor
@@ -198,3 +201,34 @@ async def test_contributor_accepts_dataclass_and_dict(tmp_path) -> None:
     }
     out = await contrib.get_contribution(PromptContext(file_context=as_dict))
     assert "### Selection (line 1)\n```python\nprint\n```" in out
+
+
+_texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3000)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    active=_texts,
+    others=st.lists(_texts, max_size=4),
+    budget=st.integers(min_value=50, max_value=3000),
+    line=st.integers(min_value=0, max_value=200),
+    n_diags=st.integers(min_value=0, max_value=40),
+)
+def test_budget_holds_and_secrets_stay_out_for_any_input(
+    tmp_path, active, others, budget, line, n_diags
+) -> None:
+    docs = {tmp_path / f"d{i}.py": text for i, text in enumerate(others)}
+    docs[tmp_path / ".env.local"] = "TOKEN=zz-SECRET-VALUE-zz"
+    inp = FileContextInput(
+        active_path=tmp_path / "a.py",
+        active_text=active,
+        position=(line, 0),
+        selection=((0, 0), (line, 3)),
+        diagnostics=[{"message": "m" * (i % 50), "severity": i % 4 + 1} for i in range(n_diags)],
+        open_documents=docs,
+    )
+    out = render_file_context(inp, tmp_path, budget_tokens=budget)
+    assert estimate_tokens(out) <= budget
+    assert "zz-SECRET-VALUE-zz" not in out

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from victor.protocols import PromptContext
 from victor.workspace.contributors import RulesContributor
 from victor.workspace.rules import RulesFile, estimate_tokens, render_rules
@@ -61,3 +64,26 @@ def test_everything_fits_in_a_big_budget() -> None:
 
 async def test_no_rules_no_section(scanned) -> None:
     assert await RulesContributor(scanned("go_project")).get_contribution(PromptContext()) == ""
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=20_000), min_size=1, max_size=5),
+    budget=st.integers(min_value=0, max_value=6000),
+)
+def test_rules_budget_holds_for_any_sizes(sizes, budget) -> None:
+    names = [
+        "AGENTS.md",
+        "CLAUDE.md",
+        ".victor/rules.md",
+        ".github/copilot-instructions.md",
+        "x/AGENTS.md",
+    ]
+    files = [RulesFile(names[i], "word " * (n // 5)) for i, n in enumerate(sizes)]
+    text = render_rules(files, budget_tokens=budget)
+    assert estimate_tokens(text) <= budget
+    for f in files:  # each file is whole, truncated with a note, or named as omitted
+        if f"### {f.path}\n" in text:
+            section = text.split(f"### {f.path}\n", 1)[1]
+            assert section.startswith(f.text[:50]) or not f.text
+        else:
+            assert f.path in text or not text

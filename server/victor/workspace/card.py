@@ -12,7 +12,11 @@ from pathlib import Path
 
 from victor.workspace.languages import display_name
 
-# Facts render in this order; unknown keys (none today) would go last.
+# Facts render in this order. Values: formatter "ruff format" | "black" | "prettier" | "gofmt" |
+# "rustfmt" | "clang-format" | "rubocop"; indent_style "space" | "tab"; indent_size and
+# line_length int; quote_style "single" | "double" | "preserve"; semicolons, final newline and
+# trim_trailing_whitespace bool; end_of_line "lf" | "crlf" | "cr"; naming.* "snake_case" |
+# "camelCase" | "PascalCase" | "UPPER_CASE" | "mixed: ..."; the rest free text. "note" may repeat.
 KEY_ORDER: tuple[str, ...] = (
     "formatter",
     "indent_style",

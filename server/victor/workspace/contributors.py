@@ -48,7 +48,9 @@ class StyleCardContributor(IPromptContributor):
 class RulesContributor(IPromptContributor):
     """The workspace's rules files that apply to the active file, within a token budget."""
 
-    def __init__(self, style: WorkspaceStyle, priority: int = 90, budget_tokens: int = 4000):
+    def __init__(
+        self, style: WorkspaceStyle, priority: int = 90, budget_tokens: int = 4000
+    ) -> None:
         self._style = style
         self._priority = priority
         self._budget = budget_tokens

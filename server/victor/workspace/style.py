@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -56,6 +57,7 @@ class WorkspaceStyle:
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self.error: str | None = None
+        self._apply_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -176,10 +178,15 @@ class WorkspaceStyle:
 
     def apply_changes(self, files: Iterable[str], new_dirs: Iterable[str] = ()) -> set[Path]:
         """Re-read changed config/rules files (blocking); returns the paths that mattered."""
+        # The watcher and the catch-up check may both apply changes from worker threads: one
+        # at a time, or one's new snapshot would overwrite the other's.
+        with self._apply_lock:
+            return self._apply(set(files), new_dirs)
+
+    def _apply(self, files: set[str], new_dirs: Iterable[str]) -> set[Path]:
         if self._state is None:
             return set()
         snap = self._state[0]
-        files = set(files)
         dirs = set(snap.dirs)
         for folder in new_dirs:
             found_dirs, found_files = _walk_new(folder)
