@@ -108,3 +108,25 @@ def test_find_workspace_root_prefers_the_git_repository(tmp_path) -> None:
     (tmp_path / "other" / "web").mkdir(parents=True)
     (tmp_path / "other" / "web" / "package.json").write_text("{}")
     assert find_workspace_root(tmp_path / "other" / "web" / "x.ts") == tmp_path / "other" / "web"
+
+
+async def test_first_request_during_the_scan_waits_briefly_for_it(fixture_copy) -> None:
+    style = WorkspaceStyle(fixture_copy("python_project"))
+    await style.start(watch=False)
+    assert not style.ready  # the scan runs in a thread; nothing has waited for it yet
+    text = await StyleCardContributor(style).get_contribution(PromptContext(file="a.py"))
+    assert "100 characters" in text
+    no_wait = StyleCardContributor(WorkspaceStyle(style.root), wait_ready=0)
+    assert await no_wait.get_contribution(PromptContext(file="a.py")) == ""
+    await style.stop()
+
+
+async def test_listeners_hear_about_the_initial_scan(fixture_copy) -> None:
+    root = fixture_copy("python_project")
+    style = WorkspaceStyle(root)
+    calls: list[set[Path]] = []
+    style.add_listener(calls.append)
+    await style.start(watch=False)
+    assert await style.wait_ready(10)
+    await style.stop()
+    assert calls and root / "pyproject.toml" in calls[0]

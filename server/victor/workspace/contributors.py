@@ -25,12 +25,24 @@ def _as_path(value: Any) -> str | None:
     return text
 
 
+async def _scanned(style: WorkspaceStyle, wait: float) -> bool:
+    """Whether the scan is done, waiting at most ``wait`` seconds for one in progress.
+
+    The scan itself never runs here; a request right after start-up (a small workspace scans
+    in tens of milliseconds) just gets a short grace period instead of an empty card.
+    """
+    if style.ready:
+        return True
+    return wait > 0 and await style.wait_ready(wait)
+
+
 class StyleCardContributor(IPromptContributor):
     """The active file's style card (the workspace's when no file is active)."""
 
-    def __init__(self, style: WorkspaceStyle, priority: int = 80) -> None:
+    def __init__(self, style: WorkspaceStyle, priority: int = 80, wait_ready: float = 0.25) -> None:
         self._style = style
         self._priority = priority
+        self._wait = wait_ready
 
     def priority(self) -> int:
         return self._priority
@@ -40,8 +52,8 @@ class StyleCardContributor(IPromptContributor):
         return "style"
 
     async def get_contribution(self, context: PromptContext) -> str:
-        if not self._style.ready:
-            return ""  # never wait for the scan on the chat path
+        if not await _scanned(self._style, self._wait):
+            return ""
         return self._style.style_card(_as_path(context.get("file"))).render()
 
 
@@ -49,11 +61,16 @@ class RulesContributor(IPromptContributor):
     """The workspace's rules files that apply to the active file, within a token budget."""
 
     def __init__(
-        self, style: WorkspaceStyle, priority: int = 90, budget_tokens: int = 4000
+        self,
+        style: WorkspaceStyle,
+        priority: int = 90,
+        budget_tokens: int = 4000,
+        wait_ready: float = 0.25,
     ) -> None:
         self._style = style
         self._priority = priority
         self._budget = budget_tokens
+        self._wait = wait_ready
         self._cache: tuple[Snapshot | None, dict[str, str]] = (None, {})
 
     def priority(self) -> int:
@@ -64,6 +81,8 @@ class RulesContributor(IPromptContributor):
         return "rules"
 
     async def get_contribution(self, context: PromptContext) -> str:
+        if not await _scanned(self._style, self._wait):
+            return ""
         snap = self._style.snapshot
         if snap is None or not snap.rules:
             return ""

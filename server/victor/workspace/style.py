@@ -73,16 +73,23 @@ class WorkspaceStyle:
 
     async def _run(self, watch: bool) -> None:
         assert self._ready is not None and self._stop is not None
+        scanned = False
         try:
             if self._state is None:
                 snap = await asyncio.to_thread(self._scan)
                 self._state = (snap, {})
+                scanned = True
         except Exception as exc:  # keep serving: an empty card beats a dead prompt
             log.exception("scanning %s failed", self.root)
             self.error = f"scan failed: {exc}"
             self._state = (Snapshot(root=str(self.root)), {})
         finally:
             self._ready.set()
+        if scanned:
+            # Cards went from empty to known: whoever cached a prompt built before the scan
+            # (the prompt coordinator does) must rebuild it, as after any config change.
+            found = {Path(p) for p in self._state[0].stamps} or {self.root}
+            self._notify(found)
         if not watch:
             return
         catch_up = asyncio.create_task(self._catch_up())
