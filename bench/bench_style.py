@@ -100,7 +100,10 @@ def fetch_django(version: str) -> Path:
         archives = list(CACHE.glob(f"[Dd]jango-{version}.tar.gz"))
     tmp = CACHE / f".extract-{os.getpid()}"
     with tarfile.open(archives[0]) as tar:
-        tar.extractall(tmp, filter="data")
+        try:
+            tar.extractall(tmp, filter="data")
+        except TypeError:  # Python < 3.11.4 has no extraction filters
+            tar.extractall(tmp)  # a PyPI sdist of a pinned version
     (tmp / f"Django-{version}").rename(extracted)
     shutil.rmtree(tmp, ignore_errors=True)
     return extracted
