@@ -7,7 +7,7 @@
 //
 // Writes DIR/results.json ({passed, failed, tests}) and screenshots (always DIR/chat-view.png;
 // DIR/failure-N-*.png for each failed test) and prints `N passed, N failed`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -303,6 +303,41 @@ test('"Victor: Show System Prompt" opens the prompt read-only', 60_000, async ()
   if ((await editorText()).includes('zzqq')) throw new Error('the system prompt document is editable');
 });
 
+test('"Generate at Cursor" shows the edit as a diff, then applies it', 60_000, async () => {
+  await postModelControl('/_control/script', {
+    replies: [{ text: '```python\ndef slugify(value: str) -> str:\n    return value.strip().lower().replace(" ", "-")\n```\n', delay: 0.01 }],
+  });
+  await page.locator('.tabs-container .tab[aria-label*="app.py"]').first().click();
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+  await runCommand('Victor: Generate at Cursor');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible', timeout: 10_000 });
+  await box.fill('a slugify function');
+  await box.press('Enter');
+  // The proposal opens as a diff editor, and a notification asks before anything changes.
+  await page.locator('.tabs-container .tab', { hasText: "Victor's proposal" }).first().waitFor({ timeout: 30_000 });
+  const toast = page.locator('.notification-toast', { hasText: "Apply Victor's code" }).first();
+  await toast.waitFor({ timeout: 10_000 });
+  // The toast slides in: click until it goes away.
+  for (let attempt = 0; attempt < 5 && (await toast.isVisible()); attempt++) {
+    await sleep(300);
+    await toast.locator('.monaco-button', { hasText: 'Apply' }).first().click({ timeout: 5000 }).catch(() => {});
+    await toast.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
+  }
+  await page.locator('.tabs-container .tab', { hasText: "Victor's proposal" }).first().waitFor({ state: 'detached', timeout: 10_000 });
+  await page.locator('.tabs-container .tab[aria-label*="app.py"]').first().click();
+  const deadline = Date.now() + 10_000;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await editorText();
+    if (text.includes('def slugify(value: str) -> str:')) break;
+    await sleep(250);
+  }
+  if (!text.includes('def slugify(value: str) -> str:')) throw new Error(`the generated code is not in app.py:\n${text}`);
+  if (!text.includes('def greet(name: str) -> str:')) throw new Error('the rest of app.py is gone');
+});
+
 test('new chat empties the view; the session list has the earlier session', 60_000, async () => {
   const item = page.locator('.activitybar .action-item a[aria-label^="Victor"], .activitybar .action-item[aria-label^="Victor"]').first();
   if (!(await chat().locator('#input').isVisible().catch(() => false))) await item.click();
@@ -374,6 +409,31 @@ test('streams a Markdown answer with tool activity and highlighted code', 60_000
   await page.mouse.move(0, 0);
   await screenshotChat('chat-view.png');
   await page.screenshot({ path: join(opts.results, 'workbench.png') });
+  // Compact the session from the context meter.
+  await chat().locator('#compact').click();
+  await chat().locator('#notice', { hasText: 'Compacted' }).waitFor({ timeout: 30_000 });
+});
+
+test('a changed victor.* setting reaches the server without a restart', 60_000, async () => {
+  // Workspace settings (.vscode/settings.json in the folder): VS Code watches that file.
+  const dir = join(opts.workspace, '.vscode');
+  const file = join(dir, 'settings.json');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, JSON.stringify({ 'victor.model': 'claude-e2e-model' }, null, 2));
+  try {
+    const label = chat().locator('.model', { hasText: 'claude-e2e-model' });
+    await label.waitFor({ timeout: 30_000 });
+    const answer = await waitForAnswerDone(await sendMessage('Which model are you?'));
+    if (await answer.locator('.error-box').count()) throw new Error(await answer.locator('.error-box').innerText());
+    const recorded = await modelControl('/_control/requests');
+    const requests = recorded?.body?.requests ?? [];
+    const last = [...requests].reverse().find((r) => JSON.stringify(r).includes('Which model are you?'));
+    if (!last || !JSON.stringify(last).includes('claude-e2e-model')) {
+      throw new Error('the model server was not asked for claude-e2e-model');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the chat webview has a strict CSP: no violations so far, inline scripts blocked', 20_000, async () => {

@@ -151,6 +151,7 @@ json.dump({
     "editor.minimap.enabled": False,
     "chat.disableAIFeatures": True,
     "window.zoomLevel": 0,
+    "victor.trace.server": "verbose",
 }, open(path, "w"), indent=2)
 # In code-server the window is remote: machine-scoped settings (victor.pythonPath) are read
 # from the machine settings, not from the user's.
@@ -167,6 +168,7 @@ log "install the .vsix into code-server"
 start_group() { # start_group LOGFILE CMD... ; the new process group's id is in $LAST_PGID
   local logfile=$1
   shift
+  : >"$logfile"
   setsid "$@" >"$logfile" 2>&1 </dev/null &
   LAST_PGID=$!
   PGIDS+=("$LAST_PGID")
@@ -177,7 +179,7 @@ cd "$ROOT"
 start_group "$WORK/model-server.log" "$PY" -m tests.support.model_server --port 0
 MODEL_URL=""
 for _ in $(seq 1 300); do
-  MODEL_URL=$(sed -n 's/^READY \(http[^ ]*\).*/\1/p' "$WORK/model-server.log" | head -1)
+  MODEL_URL=$(sed -n 's/^READY \(http[^ ]*\).*/\1/p' "$WORK/model-server.log" 2>/dev/null | head -1 || true)
   [[ -n "$MODEL_URL" ]] && break
   kill -0 "$LAST_PGID" 2>/dev/null || { cat "$WORK/model-server.log" >&2; die "the model server exited"; }
   sleep 0.1

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  DidChangeConfigurationNotification,
   ErrorAction,
   LanguageClient,
   ProgressType,
@@ -74,6 +75,7 @@ export class VictorClient implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly output: vscode.LogOutputChannel,
+    private readonly traceOutput: vscode.LogOutputChannel,
   ) {
     this.disposables.push(this.stateEmitter, this.statusEmitter, this.contextUsageEmitter, this.explanationEmitter);
   }
@@ -250,6 +252,7 @@ export class VictorClient implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       synchronize: { configurationSection: 'victor' },
       outputChannel: this.output,
+      traceOutputChannel: this.traceOutput,
       initializationOptions: explicitServerSettings(inspector(folder?.uri)),
       // Reported (once per start) by the crash handling below instead of a pop-up per attempt.
       initializationFailedHandler: (error) => {
@@ -270,6 +273,14 @@ export class VictorClient implements vscode.Disposable {
       },
       middleware: {
         workspace: {
+          // Push the same explicit settings the server would pull (the server re-pulls anyway;
+          // the payload is its fallback), never the defaults or the client-only keys.
+          didChangeConfiguration: async () => {
+            if (generation !== this.generation || !this.client) return;
+            await this.client.sendNotification(DidChangeConfigurationNotification.type, {
+              settings: { victor: explicitServerSettings(inspector(folder?.uri)) },
+            });
+          },
           // Answer `workspace/configuration` for the `victor` section with the explicitly set
           // server settings only (see explicitServerSettings); other sections as usual.
           configuration: async (params, token, next) => {

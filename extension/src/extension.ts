@@ -7,18 +7,21 @@ import { PROPOSAL_SCHEME, proposals } from './codeActions';
 import { DOC_SCHEME, VictorDocuments, registerCommands } from './commands';
 import { EditorTracker } from './editorContext';
 import { createStatusBar } from './statusBar';
+import { createTraceChannel } from './traceChannel';
 
 let client: VictorClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Victor', { log: true });
-  client = new VictorClient(context, output);
+  const trace = createTraceChannel();
+  client = new VictorClient(context, output, trace);
   const editors = new EditorTracker();
   const chat = new ChatViewProvider(context.extensionUri, client, editors);
   const docs = new VictorDocuments();
 
   context.subscriptions.push(
     output,
+    trace,
     client,
     editors,
     chat,
@@ -34,8 +37,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('victor.pythonPath')) void client?.restart();
       else if (e.affectsConfiguration('victor')) {
-        // The server pulls the new values itself; refresh what the status bar shows.
+        // The server pulls the new values itself; refresh what the status bar shows once
+        // it had time to (and once more for a slow pull).
         setTimeout(() => void client?.refreshStatus(), 500);
+        setTimeout(() => void client?.refreshStatus(), 2500);
       }
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void client?.refreshStatus()),
