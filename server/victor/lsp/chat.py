@@ -70,7 +70,9 @@ async def run_turn(
             if isinstance(event, TurnStarted):
                 partial.started(event.session_id, event.turn_id)
             elif isinstance(event, Compacted):
-                notify_context(ls, partial.session_id, orchestrator, event.report.after_tokens)
+                # No victor/contextUsage here: the one sent when the turn ends reports the
+                # compacted context with this turn's real overhead (system prompt + tools).
+                continue
             elif isinstance(event, TurnDone):
                 done = event
             else:
@@ -96,15 +98,18 @@ async def run_turn(
     return done
 
 
-def notify_context(ls: VictorServer, session_id: str, orchestrator: Any, tokens: int) -> None:
-    window = orchestrator.context_window
+async def notify_context(ls: VictorServer, session_id: str, orchestrator: Any) -> None:
+    """``victor/contextUsage`` after ``victor/compact``: the whole context, system prompt
+    included, as after a turn. (The compaction report's token counts are the messages' alone;
+    a meter fed those dropped to ~0% and jumped back at the next turn.)"""
+    usage = await orchestrator.context_usage(session_id)
     ls.protocol.notify(
         "victor/contextUsage",
         {
             "sessionId": session_id,
-            "tokens": tokens,
-            "window": window,
-            "percent": round(100.0 * tokens / window, 2) if window else 0.0,
+            "tokens": usage.tokens,
+            "window": usage.window,
+            "percent": usage.percent,
         },
     )
 

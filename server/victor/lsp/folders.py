@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from victor.lsp.server import VictorServer
 
 log = logging.getLogger(__name__)
+
+CONFIGURATION_WAIT_SECONDS = 10.0
 
 _PROVIDER_FIELDS = (
     "provider",
@@ -50,6 +54,11 @@ class Folders:
         self.init_options: dict[str, Any] = {}
         self._folders: dict[str, Folder] = {}
         self._closing: set[asyncio.Task[Any]] = set()
+        #: set while no ``workspace/configuration`` pull is in flight (and once the first,
+        #: after ``initialized``, is done): requests wait for it, so the first request and
+        #: the first one after didChangeConfiguration use the client's current settings
+        self.configured = asyncio.Event()
+        self._pulls = 0
 
     # ------------------------------------------------------------------ folders
 
@@ -109,7 +118,24 @@ class Folders:
 
     # ------------------------------------------------------------------ agents
 
+    @contextlib.asynccontextmanager
+    async def configuring(self) -> AsyncIterator[None]:
+        """Hold requests (in ``agent()``) while the client's settings are being pulled."""
+        self._pulls += 1
+        self.configured.clear()
+        try:
+            yield
+        finally:
+            self._pulls -= 1
+            if self._pulls == 0:
+                self.configured.set()
+
     async def agent(self, folder: Folder) -> WorkspaceAgent:
+        if not self.configured.is_set():
+            try:
+                await asyncio.wait_for(self.configured.wait(), CONFIGURATION_WAIT_SECONDS)
+            except TimeoutError:
+                log.warning("no workspace configuration yet; going on with what is known")
         if folder.agent_task is None:
             folder.agent_task = asyncio.ensure_future(self._create_agent(folder))
         try:
@@ -150,7 +176,17 @@ class Folders:
         """New editor settings for a folder, applied to its agent without restart."""
         folder.client_config = client_config
         task = folder.agent_task
-        if task is None or not task.done() or task.exception():
+        if task is None:
+            return
+        if not task.done():
+            # Being created, maybe from the old settings: apply the new ones once it exists.
+            def apply_when_started(t: asyncio.Task[WorkspaceAgent]) -> None:
+                if not t.cancelled() and t.exception() is None:
+                    self._apply(folder, t.result())
+
+            task.add_done_callback(apply_when_started)
+            return
+        if task.exception():
             return
         self._apply(folder, task.result())
 

@@ -14,6 +14,8 @@ from victor.lsp.params import GenerateParams, PositionP, RangeP
 from victor.lsp.requests import prompt_context, require_session, resolve_target
 from victor.lsp.server import VictorServer
 
+STYLE_WAIT_SECONDS = 10.0
+
 
 async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, Any]:
     uri = params.text_document.uri
@@ -42,6 +44,9 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
     message = generation_request(
         params.instruction, relpath, replacing=selected or None, line=rng.start.line
     )
+    # The style card is the point of generating here: unlike chat, wait (bounded) for the
+    # folder's first style scan, which runs in the background right after start-up.
+    await target.agent.style.wait_ready(STYLE_WAIT_SECONDS)
     context = prompt_context(
         ls, target, document_uri=uri, range=params.range, position=params.position
     )
@@ -81,11 +86,17 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
     return {
         "text": text,
         "edit": ls.protocol._converter.unstructure(edit),
-        "formatter": result.formatter,
+        "formatter": _formatter_name(result.formatter),
         "formatError": result.format_error,
         "sessionId": done.session_id,
         "turnId": done.turn_id,
     }
+
+
+def _formatter_name(tool: str | None) -> str | None:
+    """The protocol's formatter names: ``ruff``, ``black``, ``prettier``, ``gofmt`` ... (the
+    workspace layer says ``ruff format``, the command it ran)."""
+    return tool.split()[0] if tool else None
 
 
 def _text_in(doc: Any, rng: RangeP) -> str:

@@ -25,7 +25,8 @@ def setup(server: VictorServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: VictorServer, params: types.InitializedParams) -> None:
-        await pull_configuration(ls)
+        async with ls.folders.configuring():
+            await pull_configuration(ls)
         # Start every folder's agent now: the style scan runs in the background and the
         # first chat does not wait for it.
         for folder in ls.folders.all:
@@ -36,19 +37,21 @@ def setup(server: VictorServer) -> None:
         ls: VictorServer, params: types.DidChangeConfigurationParams
     ) -> None:
         pushed = params.settings.get("victor") if isinstance(params.settings, dict) else None
-        if not await pull_configuration(ls) and isinstance(pushed, dict):
-            for folder in ls.folders.all:
-                await ls.folders.apply_config(folder, pushed)
+        async with ls.folders.configuring():  # the next request waits for the new values
+            if not await pull_configuration(ls) and isinstance(pushed, dict):
+                for folder in ls.folders.all:
+                    await ls.folders.apply_config(folder, pushed)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(
         ls: VictorServer, params: types.DidChangeWorkspaceFoldersParams
     ) -> None:
-        for removed in params.event.removed:
-            await ls.folders.remove(removed.uri)
-        for added in params.event.added:
-            folder = ls.folders.add(added.uri)
-            await pull_configuration(ls, [folder])
+        async with ls.folders.configuring():  # requests wait for the new set of folders
+            for removed in params.event.removed:
+                await ls.folders.remove(removed.uri)
+            added = [ls.folders.add(f.uri) for f in params.event.added]
+            await pull_configuration(ls, added)
+        for folder in added:
             _spawn(ls.folders.agent(folder))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

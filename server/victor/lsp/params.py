@@ -93,6 +93,10 @@ class SystemPromptParams(_Params):
     workspace_folder: str | None = Field(None, max_length=8192)
 
 
+class StatusParams(_Params):
+    """``victor/status`` takes no fields; the params must still be absent or an object."""
+
+
 class RunActionArgs(_Params):
     action: Literal["explain", "refactor", "docstring", "fix", "generate"]
     uri: str = Field(min_length=1, max_length=8192)

@@ -8,7 +8,7 @@ from pygls.uris import from_fs_path
 
 from victor import __version__
 from victor.lsp.errors import jsonrpc_errors
-from victor.lsp.params import SystemPromptParams, parse
+from victor.lsp.params import StatusParams, SystemPromptParams, parse
 from victor.lsp.requests import prompt_context, resolve_target
 from victor.lsp.server import VictorServer
 
@@ -40,6 +40,7 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/status")
     @jsonrpc_errors
     async def status(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        parse(StatusParams, raw)  # none or {}: anything but an object is InvalidParams
         folders = ls.folders.all
         started = ls.folders.started_agents()
         if started:
@@ -51,7 +52,11 @@ def setup(server: VictorServer) -> None:
             settings = load_settings(
                 folders[0].path if folders else None, init_options=ls.folders.init_options
             )
-            provider, model = settings.resolved_provider(), settings.model
+            from victor.providers import default_model
+
+            provider = settings.resolved_provider()
+            # what the agent will use once started (an empty name would show as no model)
+            model = settings.model or default_model(provider)
         ready = len(started) == len(folders) and all(a.style.ready for _, a in started)
         return {
             "version": __version__,

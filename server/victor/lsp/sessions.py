@@ -73,7 +73,7 @@ def setup(server: VictorServer) -> None:
         params = parse(SessionParams, raw)
         _, agent = await ls.folders.find_session(params.session_id)
         report = await agent.orchestrator.compact(params.session_id)
-        notify_context(ls, params.session_id, agent.orchestrator, report.after_tokens)
+        await notify_context(ls, params.session_id, agent.orchestrator)
         return {
             "before": {"messages": report.before_messages, "tokens": report.before_tokens},
             "after": {"messages": report.after_messages, "tokens": report.after_tokens},
