@@ -3,11 +3,12 @@
 // .vsix installed and the fixture workspace open) and the local model server.
 //
 //   node e2e/run.mjs --url http://127.0.0.1:PORT --model-url http://127.0.0.1:PORT2 \
-//     --workspace DIR --results DIR [--chromium /usr/bin/chromium] [--headed]
+//     --workspace DIR --results DIR [--server-pgid PGID] [--chromium /usr/bin/chromium] [--headed]
 //
 // Writes DIR/results.json ({passed, failed, tests}) and screenshots (always DIR/chat-view.png;
 // DIR/failure-N-*.png for each failed test) and prints `N passed, N failed`.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -17,6 +18,7 @@ const { values: opts } = parseArgs({
     url: { type: 'string' },
     'model-url': { type: 'string' },
     workspace: { type: 'string' },
+    'server-pgid': { type: 'string' },
     results: { type: 'string', default: 'test-results' },
     chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
     headed: { type: 'boolean', default: false },
@@ -156,6 +158,17 @@ async function waitForAnswerDone(answer, timeoutMs = 30_000) {
     await sleep(150);
   }
   throw new Error('the answer did not finish streaming');
+}
+
+/** PIDs of the Victor servers (`python -m victor`) in code-server's process group. */
+function serverPids() {
+  if (!opts['server-pgid']) throw new Error('--server-pgid not given');
+  const out = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+    .filter((m) => m && m[2] === opts['server-pgid'] && /\s-m victor(\s|$)/.test(m[3]) && !/debugpy/.test(m[3]))
+    .map((m) => Number(m[1]));
 }
 
 async function modelControl(path) {
@@ -408,6 +421,11 @@ test('streams a Markdown answer with tool activity and highlighted code', 60_000
   if (!(await block.locator('.hljs-keyword').count())) throw new Error('the code is not highlighted');
   await page.mouse.move(0, 0);
   await screenshotChat('chat-view.png');
+  // The whole window, next to the system prompt (with the style card) of app.py.
+  const promptTab = page.locator('.tabs-container .tab', { hasText: 'System Prompt' }).first();
+  if (await promptTab.count()) await promptTab.click();
+  await page.mouse.move(0, 0);
+  await sleep(300);
   await page.screenshot({ path: join(opts.results, 'workbench.png') });
   // Compact the session from the context meter.
   await chat().locator('#compact').click();
@@ -433,6 +451,58 @@ test('a changed victor.* setting reaches the server without a restart', 60_000, 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the server restarts after a crash and answers again', 60_000, async () => {
+  const before = serverPids();
+  if (before.length !== 1) throw new Error(`expected one server process, found ${JSON.stringify(before)}`);
+  process.kill(before[0], 'SIGKILL');
+  const deadline = Date.now() + 30_000;
+  let after = [];
+  while (Date.now() < deadline) {
+    after = serverPids().filter((p) => p !== before[0]);
+    if (after.length === 1) break;
+    await sleep(200);
+  }
+  if (after.length !== 1) throw new Error('the server was not restarted');
+  await chat().locator('.state-dot.state-running').waitFor({ timeout: 30_000 });
+  const answer = await waitForAnswerDone(await sendMessage('Still there after the crash?'));
+  const text = await answer.locator('.message-body').innerText();
+  if (!text.includes('Echo: Still there after the crash?')) throw new Error(`unexpected answer: ${text}`);
+});
+
+test('"Victor: Set API Key" stores the key and restarts the server with it', 60_000, async () => {
+  const before = serverPids();
+  await runCommand('Victor: Set API Key');
+  const anthropic = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Anthropic' }).first();
+  await anthropic.waitFor({ timeout: 10_000 });
+  await anthropic.click();
+  // The quick pick turns into the key's input box, which must hide what is typed.
+  const box = page.locator('.quick-input-widget .quick-input-box input[type="password"]');
+  await box.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+    throw new Error('the key is not typed into a password box');
+  });
+  await box.fill('sk-e2e-secret');
+  await box.press('Enter');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const now = serverPids();
+    if (now.length === 1 && !before.includes(now[0])) break;
+    await sleep(200);
+  }
+  if (serverPids().some((p) => before.includes(p))) throw new Error('the server was not restarted');
+  await chat().locator('.state-dot.state-running').waitFor({ timeout: 30_000 });
+  await waitForAnswerDone(await sendMessage('Which key do you see?'));
+  const recorded = await modelControl('/_control/requests');
+  const request = [...(recorded?.body?.requests ?? [])].reverse().find((r) => JSON.stringify(r.body ?? '').includes('Which key do you see?'));
+  if (!request) throw new Error('the model server did not get the message');
+  const auth = `${request.headers['x-api-key'] ?? ''} ${request.headers.authorization ?? ''}`;
+  if (!auth.includes('sk-e2e-secret')) throw new Error(`the server did not use the stored key (${auth.replace(/sk-[\w-]+/g, 'sk-…')})`);
+  // The key is never written to the settings.
+  const settingsFiles = [join(opts.workspace, '.vscode', 'settings.json')];
+  for (const f of settingsFiles) {
+    if (existsSync(f) && readFileSync(f, 'utf8').includes('sk-e2e-secret')) throw new Error(`the key is in ${f}`);
   }
 });
 

@@ -120,8 +120,13 @@ fi
 
 # ------------------------------------------------------------------ build and package
 cd "$EXT_DIR"
-log "npm ci"
-npm ci --loglevel=error --no-audit --no-fund >/dev/null
+# npm ci unless node_modules was installed from this very package-lock.json (unit.sh ran it).
+LOCK_HASH=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ "$(cat node_modules/.victor-lock-hash 2>/dev/null)" != "$LOCK_HASH" ]]; then
+  log "npm ci"
+  npm ci --loglevel=error --no-audit --no-fund >/dev/null
+  echo "$LOCK_HASH" >node_modules/.victor-lock-hash
+fi
 log "build and package the .vsix"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/victor-e2e.XXXXXX")
 npx --no-install vsce package --no-dependencies --allow-missing-repository -o "$WORK/victor-lsp.vsix" >"$WORK/vsce.log" 2>&1 ||
@@ -195,6 +200,7 @@ start_group "$WORK/code-server.log" env \
   "$NODE24" "$CS_ENTRY" "${CS_COMMON[@]}" --bind-addr "127.0.0.1:$PORT" --auth none \
   --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
   "$WORK/workspace"
+CS_PGID=$LAST_PGID
 for _ in $(seq 1 600); do
   curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   kill -0 "$LAST_PGID" 2>/dev/null || { cat "$WORK/code-server.log" >&2; die "code-server exited"; }
@@ -207,7 +213,7 @@ log "run the browser test"
 cd "$EXT_DIR"
 set +e
 node e2e/run.mjs --url "http://127.0.0.1:$PORT/" --model-url "$MODEL_URL" --workspace "$WORK/workspace" \
-  --results "$RESULTS" --chromium "$CHROMIUM" | tee "$WORK/run.log"
+  --results "$RESULTS" --server-pgid "$CS_PGID" --chromium "$CHROMIUM" | tee "$WORK/run.log"
 status=${PIPESTATUS[0]}
 set -e
 if [[ -f "$RESULTS/results.json" ]]; then

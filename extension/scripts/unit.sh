@@ -6,6 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CI=${CI:-true} npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 command -v npm >/dev/null 2>&1 || { echo "unit: npm is missing" >&2; echo "0 passed, 1 failed"; exit 1; }
 npm ci --loglevel=error --no-audit --no-fund >/dev/null
+sha256sum package-lock.json | cut -d' ' -f1 >node_modules/.victor-lock-hash
 node esbuild.mjs
 npx --no-install tsc -p . --noEmit
 node esbuild.mjs --tests

@@ -51,7 +51,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       }),
       client.onExplanation((n) => {
         this.append({ id: newId('x'), role: 'explanation', title: n.title || 'Explanation', text: n.markdown ?? '' });
-        if (!this.view?.visible) void this.reveal(true);
+        // Show it without taking the keyboard (the server also sends window/showMessage).
+        if (this.view && !this.view.visible) this.view.show(true);
       }),
       editors.onDidChange(() => this.post({ type: 'editor', label: describeEditor(this.editors.editor) })),
       vscode.workspace.onDidChangeConfiguration((e) => {

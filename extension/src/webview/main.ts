@@ -283,7 +283,8 @@ function renderContextUsage(usage: ContextUsageView | undefined): void {
   if (!usage) return;
   const share = usage.window > 0 ? usage.tokens / usage.window : 0;
   const pct = Math.max(0, Math.min(1, share));
-  meterFill.style.width = `${(pct * 100).toFixed(1)}%`;
+  // A sliver stays visible for a small but non-zero share.
+  meterFill.style.width = `${Math.max(pct * 100, usage.tokens > 0 ? 2 : 0).toFixed(1)}%`;
   meter.classList.toggle('warn', pct >= 0.6 && pct < 0.85);
   meter.classList.toggle('full', pct >= 0.85);
   const percentText = share * 100 < 1 && share > 0 ? '<1%' : `${Math.round(share * 100)}%`;
