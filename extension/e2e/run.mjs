@@ -351,6 +351,34 @@ test('"Generate at Cursor" shows the edit as a diff, then applies it', 60_000, a
   if (!text.includes('def greet(name: str) -> str:')) throw new Error('the rest of app.py is gone');
 });
 
+test('the "Victor: Explain" code action shows its explanation in the chat view', 60_000, async () => {
+  await page.locator('.tabs-container .tab[aria-label*="app.py"]').first().click();
+  const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+  await lines.locator('.view-line', { hasText: 'def greet' }).first().click();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+ArrowDown');
+  const explanations = chat().locator('.message.explanation');
+  const before = await explanations.count();
+  let picked = false;
+  for (let attempt = 0; attempt < 4 && !picked; attempt++) {
+    await page.keyboard.press('Control+.');
+    const item = page.locator('.action-widget .monaco-list-row', { hasText: 'Victor: Explain' }).first();
+    try {
+      await item.waitFor({ state: 'visible', timeout: 5000 });
+      await item.click();
+      picked = true;
+    } catch {
+      await page.keyboard.press('Escape');
+      await sleep(1000);
+    }
+  }
+  if (!picked) throw new Error('no "Victor: Explain" code action offered on the selection');
+  await explanations.nth(before).waitFor({ timeout: 30_000 });
+  const text = await explanations.nth(before).innerText();
+  if (!/greet/.test(text)) throw new Error(`the explanation does not mention the code: ${text.slice(0, 300)}`);
+});
+
 test('new chat empties the view; the session list has the earlier session', 60_000, async () => {
   const item = page.locator('.activitybar .action-item a[aria-label^="Victor"], .activitybar .action-item[aria-label^="Victor"]').first();
   if (!(await chat().locator('#input').isVisible().catch(() => false))) await item.click();
