@@ -10,6 +10,16 @@ step() { echo; echo "=== $*"; }
 step "set-up"
 bash scripts/setup.sh || { echo "set-up failed"; exit 1; }
 
+step "editors used by the tests (Neovim from Debian)"
+if ! command -v nvim >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim >/dev/null) \
+      || { echo "could not install neovim"; failed=1; }
+  else
+    echo "neovim missing and cannot be installed here: tests/editors will be skipped"
+  fi
+fi
+
 step "ruff"
 .venv/bin/ruff check server tests bench examples || failed=1
 .venv/bin/ruff format --check server tests bench || failed=1

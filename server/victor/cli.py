@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -16,9 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         args = parser.parse_args(["serve", *(argv or [])])
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if os.environ.get("VICTOR_LOG_FILE"):  # editors often hide a server's stderr
+        handlers.append(logging.FileHandler(os.environ["VICTOR_LOG_FILE"], encoding="utf-8"))
     logging.basicConfig(
         level=getattr(args, "log_level", "WARNING"),
-        stream=sys.stderr,
+        handlers=handlers,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
@@ -43,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"victor {__version__}")
     parser.add_argument(
-        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+        "--log-level",
+        default=os.environ.get("VICTOR_LOG_LEVEL", "WARNING").upper(),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="stderr log level (default: $VICTOR_LOG_LEVEL or WARNING)",
     )
     sub = parser.add_subparsers(dest="command")
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
 from victor.storage import SessionStore
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs SIGKILL")

@@ -4,6 +4,7 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from victor.protocols import Message, ToolCall
 from victor.storage import SessionStore
 

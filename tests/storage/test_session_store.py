@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from victor.protocols import Message, ToolCall
 from victor.storage import SessionNotFoundError, SessionStore, workspace_db_name
 from victor.storage.schema import SCHEMA_VERSION, SchemaTooNewError

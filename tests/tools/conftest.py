@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from victor.protocols import ToolCall
 from victor.tools import ToolRegistry, ToolResult, workspace_tools
 

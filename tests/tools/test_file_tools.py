@@ -3,9 +3,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from victor.tools import files, search
 
 from tests.tools.conftest import Workspace, requires_git
+from victor.tools import files, search
 
 
 async def test_read_file_numbers_lines(ws: Workspace) -> None:

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import pytest
+
 from victor.protocols import ToolCall, ToolSpec
 from victor.tools import Tool, ToolError, ToolRegistry, ToolResult
 from victor.tools.base import MAX_RESULT_CHARS

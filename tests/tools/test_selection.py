@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from victor.protocols import IEmbeddingService, IToolSelectionStrategy, ToolSpec
 from victor.tools import (
     AllToolSelection,

@@ -389,18 +389,25 @@ class AgentOrchestrator:
     async def compact(self, session_id: str | None = None) -> CompactionReport:
         """Compact a session now (the ``victor/compact`` request)."""
         sid = await self._activate(session_id)
-        built = await self.build_system_prompt(session_id=sid)
-        overhead = self._context_coordinator.counter.text(built.text)
-        report = await self._compact(sid, overhead, force=True)
+        report = await self._compact(sid, await self._overhead(sid), force=True)
         assert report is not None
         return report
 
     async def context_usage(self, session_id: str | None = None) -> ContextUsage:
         sid = await self._activate(session_id)
+        return self._context_coordinator.usage(sid, await self._overhead(sid))
+
+    async def _overhead(self, sid: str) -> int:
+        """Tokens every request of this session carries besides messages: the system prompt
+        and the tools the latest question would select (as ``_turn`` counts them)."""
+        contexts = self._context_coordinator
         built = await self.build_system_prompt(session_id=sid)
-        return self._context_coordinator.usage(
-            sid, self._context_coordinator.counter.text(built.text)
+        last_user = next(
+            (m.content for m in reversed(contexts.get_context(sid).messages) if m.role == "user"),
+            "",
         )
+        tools = self._tool_coordinator.select_tools(last_user)
+        return contexts.counter.text(built.text) + contexts.counter.tools(tools)
 
     # ------------------------------------------------------------------ lifecycle
 

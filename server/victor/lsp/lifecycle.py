@@ -75,6 +75,7 @@ async def pull_configuration(ls: VictorServer, folders: list[Any] | None = None)
     """Ask the client for section ``victor`` per folder; False if it cannot answer."""
     caps = ls.client_capabilities.workspace
     if caps is None or not caps.configuration:
+        log.debug("the client does not answer workspace/configuration")
         return False
     targets = folders if folders is not None else ls.folders.all
     if not targets:
@@ -88,19 +89,18 @@ async def pull_configuration(ls: VictorServer, folders: list[Any] | None = None)
         log.warning("workspace/configuration failed: %s", exc)
         return False
     for folder, value in zip(targets, values or [], strict=False):
-        await ls.folders.apply_config(folder, value if isinstance(value, dict) else {})
+        config = value if isinstance(value, dict) else {}
+        log.debug("configuration for %s: %s", folder.uri, sorted(config))
+        await ls.folders.apply_config(folder, config)
     return True
 
 
-_background: set[asyncio.Task[Any]] = set()
-
-
 def _spawn(coro: Any) -> None:
+    """Start a folder's agent in the background; failures are logged, the next request
+    retries (``Folders.agent`` forgets a failed creation)."""
     task = asyncio.ensure_future(coro)
-    _background.add(task)
 
     def done(t: asyncio.Task[Any]) -> None:
-        _background.discard(t)
         if not t.cancelled() and t.exception() is not None:
             log.error("starting a workspace folder failed: %s", t.exception())
 

@@ -108,8 +108,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def parse(model: type[M], raw: Any) -> M:
-    """Validate ``raw`` (a dict from the wire; None means no params) or raise InvalidParams."""
-    if raw is None:
+    """Validate ``raw`` (a dict from the wire; None means no params) or raise InvalidParams.
+
+    An empty array counts as no params too: Neovim's Lua client encodes ``{}`` as ``[]``.
+    """
+    if raw is None or raw == []:
         raw = {}
     if not isinstance(raw, dict):
         raise JsonRpcInvalidParams(f"params: expected an object, got {_kind(raw)}")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Generator
 from typing import Any
 
 import attrs
+from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from victor import __version__
 
@@ -33,6 +36,21 @@ class _RawNotification:
 
 
 class VictorProtocol(LanguageServerProtocol):
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """pygls 2.1's version reads the request id *after* running an async user handler,
+        outside the request's context, so it cancels the shutdown request itself while
+        iterating the futures ("dictionary changed size during iteration"). Same steps,
+        with the id taken first and the futures copied."""
+        current_id = self.msg_id
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         # pygls would turn unknown params into namedtuple-like objects; keeping the raw
         # JSON lets pydantic name the exact field that is wrong. Done here rather than in
@@ -63,8 +81,10 @@ class VictorServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Errors in requests already reach the client in the response; the rest are logged,
-        # not shown as "Error in server" pop-ups.
-        log.error("%s: %s", getattr(source, "__name__", source), error)
+        # not shown as "Error in server" pop-ups. Expected errors (bad params, a provider
+        # failure, a cancel) are the client's business, not the log's.
+        level = logging.DEBUG if _expected(error) else logging.ERROR
+        log.log(level, "%s: %s", getattr(source, "__name__", source), error)
 
     def warn_once(self, key: str, message: str) -> None:
         """``window/showMessage`` once per key (e.g. once per provider configuration)."""
@@ -112,9 +132,26 @@ class _ClientLogHandler(logging.Handler):
             pass
 
 
+_EXPECTED_CODES = {-32602, -32803, -32800}  # InvalidParams, RequestFailed, RequestCancelled
+
+
+def _expected(error: BaseException | None) -> bool:
+    from pygls.exceptions import JsonRpcException
+
+    return isinstance(error, JsonRpcException) and error.code in _EXPECTED_CODES
+
+
+class _QuietExpectedErrors(logging.Filter):
+    """Drop pygls's tracebacks for errors that are answers, not failures."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and _expected(record.exc_info[1]))
+
+
 def run(host: str | None = None, port: int | None = None) -> None:
     # pygls logs every message body at INFO; keep its chatter (and message text) out.
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietExpectedErrors())
     server = create_server()
     handler = _ClientLogHandler(server)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))

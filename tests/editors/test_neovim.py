@@ -1,0 +1,66 @@
+"""A real Neovim (headless, its built-in LSP client) uses Victor: status, chat with the unsaved
+buffer, code actions, a clear error for bad params."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.model_server import ModelServer
+
+NVIM = shutil.which("nvim")
+pytestmark = pytest.mark.skipif(
+    NVIM is None, reason="neovim is not installed (apt-get install neovim)"
+)
+
+
+def test_neovim_chat_code_actions_and_errors(tmp_path: Path):
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "app.py").write_text("def on_disk():\n    return 0\n")
+    out = tmp_path / "out.json"
+    with ModelServer() as llm:
+        env = {
+            **os.environ,
+            "ANTHROPIC_API_KEY": "test-key",
+            "ANTHROPIC_BASE_URL": llm.url,
+            "VICTOR_DATA_DIR": str(tmp_path / "data"),
+            "VICTOR_NVIM_OUT": str(out),
+            "VICTOR_NVIM_ROOT": str(root),
+            "VICTOR_PYTHON": sys.executable,
+            "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_DATA_HOME": str(tmp_path / "share"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+        }
+        script = Path(__file__).with_name("neovim_client.lua")
+        proc = subprocess.run(
+            [NVIM, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {script}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        assert out.exists(), proc.stdout + proc.stderr
+        results = json.loads(out.read_text())
+        requests = llm.requests_to("/v1/messages")
+
+    assert "lua_error" not in results, results
+    assert results["initialized"]
+    assert results["status"]["provider"] == "anthropic"
+    assert results["chat"]["content"] == "Echo: hello from neovim", results
+    assert requests[-1].body["model"] == "model-from-neovim"  # settings from Neovim's config
+    system = "".join(block["text"] for block in requests[-1].body["system"])
+    assert "unsaved_marker_fn" in system and "on_disk" not in system
+    assert {"Victor: Explain", "Victor: Refactor", "Victor: Add docstring"} <= set(
+        results["code_actions"]
+    )
+    assert results["bad_params"]["code"] == -32602
+    assert "message" in results["bad_params"]["message"]
