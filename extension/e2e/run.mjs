@@ -375,6 +375,10 @@ test('the "Victor: Explain" code action shows its explanation in the chat view',
   }
   if (!picked) throw new Error('no "Victor: Explain" code action offered on the selection');
   await explanations.nth(before).waitFor({ timeout: 30_000 });
+  // Shown in the chat view, so its window/showMessage copy is not shown as well.
+  await sleep(1000);
+  const toast = page.locator('.notification-toast', { hasText: 'Explanation of app.py' });
+  if (await toast.count()) throw new Error('the explanation also popped up as a notification');
   const text = await explanations.nth(before).innerText();
   if (!/greet/.test(text)) throw new Error(`the explanation does not mention the code: ${text.slice(0, 300)}`);
 });
@@ -400,6 +404,38 @@ test('new chat empties the view; the session list has the earlier session', 60_0
   if (answers < 4) throw new Error(`the resumed session has ${answers} answers, expected at least 4`);
   const stopped = await chat().locator('.message.assistant.interrupted').count();
   if (stopped !== 1) log(`note: ${stopped} resumed answers are marked interrupted (expected 1)`);
+});
+
+test('a session can be exported as Markdown and deleted', 60_000, async () => {
+  await viewAction('Show Sessions').click();
+  await chat().locator('#sessions:not([hidden])').waitFor({ timeout: 10_000 });
+  const rows = chat().locator('#sessions-list .session');
+  await rows.first().waitFor({ timeout: 10_000 });
+  const count = await rows.count();
+  const row = chat().locator('#sessions-list .session', { hasText: 'Hello Victor' }).first();
+  await row.waitFor({ timeout: 10_000 });
+  const id = await row.getAttribute('data-id');
+  await row.hover();
+  await row.locator('[data-session-action="export"]').click();
+  const deadline = Date.now() + 15_000;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await editorText().catch(() => '');
+    if (text.includes('what does greet do?')) break;
+    await sleep(250);
+  }
+  if (!text.includes('what does greet do?')) throw new Error(`the export does not hold the conversation:\n${text.slice(0, 400)}`);
+  await runCommand('View: Revert and Close Editor');
+  await viewAction('Show Sessions').click();
+  await chat().locator('#sessions:not([hidden])').waitFor({ timeout: 10_000 });
+  const again = chat().locator(`#sessions-list .session[data-id="${id}"]`);
+  await again.hover();
+  await again.locator('[data-session-action="delete"]').click();
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ timeout: 10_000 });
+  await dialog.locator('.monaco-button', { hasText: 'Delete' }).first().click();
+  await again.waitFor({ state: 'detached', timeout: 10_000 });
+  if ((await rows.count()) !== count - 1) throw new Error(`expected ${count - 1} sessions after the delete`);
 });
 
 test('streams a Markdown answer with tool activity and highlighted code', 60_000, async () => {

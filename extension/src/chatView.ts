@@ -382,6 +382,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     );
   }
 
+  /** Whether the view is open and visible (an explanation appended now will be seen). */
+  get isVisible(): boolean {
+    return this.view?.visible === true;
+  }
+
   get currentSessionId(): string | undefined {
     return this.sessionId;
   }

@@ -8,7 +8,9 @@ import {
   DidChangeConfigurationNotification,
   ErrorAction,
   LanguageClient,
+  MessageType,
   ProgressType,
+  ShowMessageNotification,
   State,
   type LanguageClientOptions,
   type ServerOptions,
@@ -62,6 +64,10 @@ export class VictorClient implements vscode.Disposable {
   private readyWaiters: Array<{ resolve: (c: LanguageClient) => void; reject: (e: Error) => void }> = [];
   private statusValue: StatusResult | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** `window/showMessage` texts that repeat an explanation already shown in the chat view. */
+  private readonly shownExplanations = new Map<string, number>();
+  /** Whether an explanation will be seen in the chat view (set by the extension). */
+  explanationVisible: () => boolean = () => false;
 
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly statusEmitter = new vscode.EventEmitter<StatusResult | undefined>();
@@ -153,6 +159,7 @@ export class VictorClient implements vscode.Disposable {
     if (generation !== this.generation) return;
     this.lastError = undefined;
     this.policy.started();
+    this.takeOverShowMessage(client);
     this.setState('running');
     void this.refreshStatus();
   }
@@ -303,9 +310,34 @@ export class VictorClient implements vscode.Disposable {
       if (generation === this.generation) this.contextUsageEmitter.fire(params);
     });
     client.onNotification(Methods.explanation, (params: ExplanationNotification) => {
-      if (generation === this.generation) this.explanationEmitter.fire(params);
+      if (generation !== this.generation) return;
+      // The server repeats it as window/showMessage "title\n\nmarkdown" for clients without a
+      // chat view: skip that copy when the chat view shows it.
+      if (this.explanationVisible()) {
+        this.shownExplanations.set(`${params.title ?? ''}\n\n${params.markdown ?? ''}`, Date.now());
+      }
+      this.explanationEmitter.fire(params);
     });
     return client;
+  }
+
+  /** Replaces the client's window/showMessage handler (same behaviour, minus duplicates). */
+  private takeOverShowMessage(client: LanguageClient): void {
+    client.onNotification(ShowMessageNotification.type, (params) => {
+      const now = Date.now();
+      for (const [text, at] of this.shownExplanations) if (now - at > 30_000) this.shownExplanations.delete(text);
+      if (params.type === MessageType.Info && this.shownExplanations.delete(params.message)) return;
+      switch (params.type) {
+        case MessageType.Error:
+          void vscode.window.showErrorMessage(params.message);
+          break;
+        case MessageType.Warning:
+          void vscode.window.showWarningMessage(params.message);
+          break;
+        default:
+          void vscode.window.showInformationMessage(params.message);
+      }
+    });
   }
 
   async refreshStatus(): Promise<StatusResult | undefined> {

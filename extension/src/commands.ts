@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { SECRET_KEYS, VictorClient, errorMessage, errorCode } from './client';
 import type { ChatViewProvider } from './chatView';
 import { previewAndApply, toWorkspaceEdit } from './codeActions';
-import { EditorTracker, editorContextParams, toPosition, toRange } from './editorContext';
+import { EditorTracker, editorContextParams, inWorkspace, toPosition, toRange } from './editorContext';
 import { ErrorCodes, type GenerateParams } from './protocol';
 import { keyProviderFor, type ApiKeyProvider } from './settings';
 import { StreamAccumulator } from './stream';
@@ -102,8 +102,8 @@ export function registerCommands(
 
   register('victor.generateAtCursor', async () => {
     const editor = editors.editor;
-    if (!editor) {
-      void vscode.window.showInformationMessage('Victor: open a file and place the cursor first.');
+    if (!editor || !inWorkspace(editor)) {
+      void vscode.window.showInformationMessage('Victor: open a file of the workspace and place the cursor first.');
       return;
     }
     const instruction = await vscode.window.showInputBox({
@@ -155,7 +155,7 @@ export function registerCommands(
 
   register('victor.showStyleCard', async () => {
     const editor = editors.editor;
-    if (!editor) {
+    if (!editor || !inWorkspace(editor)) {
       void vscode.window.showInformationMessage('Victor: open a file to see the style card that applies to it.');
       return;
     }

@@ -83,7 +83,9 @@ export function workspaceFolderFor(editor: vscode.TextEditor | undefined): vscod
 /** LSP params describing `editor`: textDocument, range (when there is a selection), position, diagnostics. */
 export function editorContextParams(editor: vscode.TextEditor | undefined, includeEditor = true): EditorContextParams {
   const params: EditorContextParams = {};
-  if (editor && includeEditor) {
+  // The server resolves the session's folder from textDocument, so only documents inside a
+  // workspace folder go (an untitled or outside file would be InvalidParams).
+  if (editor && includeEditor && inWorkspace(editor)) {
     params.textDocument = { uri: editor.document.uri.toString() };
     if (!editor.selection.isEmpty) params.range = toRange(editor.selection);
     params.position = toPosition(editor.selection.active);
@@ -96,10 +98,16 @@ export function editorContextParams(editor: vscode.TextEditor | undefined, inclu
   return params;
 }
 
+/** Whether `editor`'s document is a file inside one of the workspace folders. */
+export function inWorkspace(editor: vscode.TextEditor): boolean {
+  return editor.document.uri.scheme !== 'untitled' && vscode.workspace.getWorkspaceFolder(editor.document.uri) !== undefined;
+}
+
 /** A short description for the chat view: `app.py:12` or `app.py:3-7`. */
 export function describeEditor(editor: vscode.TextEditor | undefined): string | undefined {
   if (!editor) return undefined;
   const name = editor.document.uri.path.split('/').pop() || editor.document.uri.toString();
+  if (!inWorkspace(editor)) return `${name} (outside the workspace: not sent)`;
   const sel = editor.selection;
   if (sel.isEmpty) return `${name}:${sel.active.line + 1}`;
   const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;

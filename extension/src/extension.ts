@@ -18,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const editors = new EditorTracker();
   const chat = new ChatViewProvider(context.extensionUri, client, editors);
   const docs = new VictorDocuments();
+  client.explanationVisible = () => chat.isVisible;
 
   context.subscriptions.push(
     output,

@@ -454,6 +454,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   switch (m.type) {
     case 'state':
       state = m.state;
+      sessionsPanel.hidden = true;
       renderAll();
       break;
     case 'append': {
