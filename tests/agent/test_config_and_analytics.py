@@ -151,3 +151,27 @@ async def test_webhook_exporter_posts_events():
         assert event["type"] == "chat_end" and event["data"] == {"input_tokens": 5}
     finally:
         server.shutdown()
+
+
+async def test_opentelemetry_exporter_records_metrics(llm, anthropic):
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from victor.agent.exporters import OpenTelemetryExporter
+
+    reader = InMemoryMetricReader()
+    analytics = AnalyticsCoordinator(
+        exporters=[OpenTelemetryExporter(MeterProvider(metric_readers=[reader]))]
+    )
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "m", _analytics_coordinator=analytics)
+    await orchestrator.chat("hello")
+    await analytics.export_analytics()
+    metrics = {
+        metric.name: metric
+        for resource in reader.get_metrics_data().resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    }
+    assert metrics["victor.turns"].data.data_points[0].value == 1
+    kinds = {p.attributes["kind"]: p.value for p in metrics["victor.tokens"].data.data_points}
+    assert kinds["input"] > 0 and kinds["output"] > 0
