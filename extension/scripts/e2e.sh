@@ -79,8 +79,8 @@ done
 command -v curl >/dev/null 2>&1 || need+=(curl)
 if ((${#need[@]})); then
   log "apt-get install ${need[*]}"
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
+  as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 command -v npm >/dev/null 2>&1 || die "npm is missing (Node.js 20+ is expected on the machine)"
 CHROMIUM=$(command -v chromium)
