@@ -34,7 +34,7 @@ log() { printf '[e2e +%3ss] %s\n' "$(($(date +%s) - START))" "$*"; }
 
 stop_group() {
   local pgid=$1 i
-  kill -TERM -- "-$pgid" 2>/dev/null || return 0
+  kill -TERM -- "-$pgid" 2>/dev/null || { kill -TERM "$pgid" 2>/dev/null; return 0; }
   for i in $(seq 1 50); do
     kill -0 -- "-$pgid" 2>/dev/null || return 0
     sleep 0.1
@@ -177,6 +177,13 @@ start_group() { # start_group LOGFILE CMD... ; the new process group's id is in 
   setsid "$@" >"$logfile" 2>&1 </dev/null &
   LAST_PGID=$!
   PGIDS+=("$LAST_PGID")
+  # Wait until the child really leads its own group, so that stopping the group cannot miss it.
+  local i
+  for i in $(seq 1 100); do
+    [[ "$(ps -o pgid= -p "$LAST_PGID" 2>/dev/null | tr -d ' ')" == "$LAST_PGID" ]] && return 0
+    kill -0 "$LAST_PGID" 2>/dev/null || return 0
+    sleep 0.05
+  done
 }
 
 log "start the model server"
