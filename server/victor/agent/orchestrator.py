@@ -253,29 +253,33 @@ class AgentOrchestrator:
         contexts = self._context_coordinator
         overhead = contexts.counter.text(built.text) + contexts.counter.tools(tools)
         user = Message(role="user", content=text, pinned=pinned)
-        history = contexts.get_context(sid).messages
+        user_tokens = contexts.count([user])
         compacted = False
-        if contexts.needs_compaction([*history, user], overhead):
+        if overhead + contexts.session_tokens(sid) + user_tokens > contexts.budget.trigger_tokens:
             report = await self._compact(sid, overhead)
             if report is not None:
                 compacted = True
                 yield Compacted(report)
-            history = contexts.get_context(sid).messages
+        history = contexts.get_context(sid).messages
+        history_tokens = contexts.session_tokens(sid)  # counted once per turn
         state = TurnState(history=list(history), new_messages=[user])
         analytics = self._analytics_coordinator
         analytics.record(
             sid, "chat_start", turn_id=turn_id, model=chat.model, task=task, tools=len(tools)
         )
         started = time.perf_counter()
-        estimate = overhead + contexts.count([*history, user])
+        estimate = overhead + history_tokens + user_tokens
 
-        async def before_request(messages: list[Message]) -> list[Message]:
-            if not contexts.needs_compaction(messages, overhead):
-                return messages
+        async def prepare(turn: TurnState) -> tuple[list[Message], int]:
+            messages = turn.history + turn.new_messages
+            tokens = history_tokens + contexts.count(turn.new_messages)
+            if overhead + tokens <= contexts.budget.trigger_tokens:
+                return messages, tokens
+            # Tool output piled up within the turn: send a compacted copy this round.
             compacted_ctx = await contexts.compact_context(
                 Context(messages=messages), overhead=overhead
             )
-            return compacted_ctx.messages
+            return compacted_ctx.messages, contexts.count(compacted_ctx.messages)
 
         events = chat.run_turn(
             state,
@@ -283,9 +287,8 @@ class AgentOrchestrator:
             tools=tools,
             tool_coordinator=self._tool_coordinator,
             window=contexts.budget.window,
-            count=contexts.count,
             overhead=overhead,
-            before_request=before_request,
+            prepare=prepare,
         )
         try:
             # aclosing: a consumer that stops early must close the upstream stream now,

@@ -27,20 +27,34 @@ class TokenCounter:
     def __init__(self) -> None:
         self.factor = 1.0
 
-    def message(self, message: Message) -> int:
-        """Tokens of one message, cached on the message (its content never changes)."""
+    @staticmethod
+    def raw(message: Message) -> int:
+        """Uncalibrated estimate of one message, cached on it (its content never changes)."""
         cached = message.metadata.get(_CACHE_KEY)
         if isinstance(cached, list) and len(cached) == 2 and cached[1] == len(message.content):
-            raw = cached[0]
-        else:
-            raw = estimate_text(message.content) + _PER_MESSAGE_OVERHEAD
-            for call in message.tool_calls:
-                raw += estimate_text(call.name) + estimate_text(json.dumps(call.arguments)) + 8
-            message.metadata[_CACHE_KEY] = [raw, len(message.content)]
-        return int(raw * self.factor) + 1
+            return int(cached[0])
+        raw = estimate_text(message.content) + _PER_MESSAGE_OVERHEAD
+        for call in message.tool_calls:
+            raw += estimate_text(call.name) + estimate_text(json.dumps(call.arguments)) + 8
+        message.metadata[_CACHE_KEY] = [raw, len(message.content)]
+        return raw
+
+    def message(self, message: Message) -> int:
+        return self.messages((message,))
+
+    def from_raw(self, raw_total: int, count: int) -> int:
+        """Calibrated tokens of ``count`` messages whose raw estimates add up to ``raw_total``.
+
+        Summing raw figures first lets callers keep running totals (see ContextCoordinator)
+        and still agree exactly with ``messages()``."""
+        return int(raw_total * self.factor) + count
 
     def messages(self, messages: Iterable[Message]) -> int:
-        return sum(self.message(m) for m in messages)
+        total = count = 0
+        for message in messages:
+            total += self.raw(message)
+            count += 1
+        return self.from_raw(total, count)
 
     def text(self, text: str) -> int:
         return int(estimate_text(text) * self.factor)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from victor.agent.events import Compacted, TurnDone, TurnStarted
@@ -10,6 +12,10 @@ from victor.lsp.params import ChatParams, GenerateParams, parse
 from victor.lsp.requests import prompt_context, require_session, resolve_target
 from victor.lsp.server import VictorServer
 from victor.lsp.streaming import PartialResults
+
+# While streaming, let other requests (status, code actions, document changes) run at least
+# this often.
+YIELD_EVERY_SECONDS = 0.002
 
 
 def setup(server: VictorServer) -> None:
@@ -63,6 +69,7 @@ async def run_turn(
     partial = PartialResults(ls, token)
     orchestrator = agent.orchestrator
     done: TurnDone | None = None
+    last_yield = time.monotonic()
     try:
         async for event in orchestrator.stream_chat(
             message, session_id=session_id, prompt_context=context, task=task
@@ -77,6 +84,12 @@ async def run_turn(
                 done = event
             else:
                 partial.forward(event)
+                # The SDK decodes everything already buffered (up to 256 KiB) without
+                # awaiting the socket: give other requests a turn every couple of ms.
+                now = time.monotonic()
+                if now - last_yield > YIELD_EVERY_SECONDS:
+                    await asyncio.sleep(0)
+                    last_yield = time.monotonic()
         partial.flush()
     except AuthenticationError as exc:
         partial.close()

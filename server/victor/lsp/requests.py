@@ -72,5 +72,8 @@ async def require_session(target: RequestTarget, session_id: str | None) -> None
     if session_id:
         import asyncio
 
+        from victor.storage.session_store import SessionNotFoundError
+
         store = target.agent.orchestrator._session_coordinator.store
-        await asyncio.to_thread(store.get_session, session_id)
+        if not await asyncio.to_thread(store.has_session, session_id):
+            raise SessionNotFoundError(session_id)

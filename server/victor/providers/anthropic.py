@@ -7,13 +7,12 @@ prefix from the cache instead of paying for it again.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import AsyncIterator, Sequence
+from types import SimpleNamespace
 from typing import Any
-
-import anthropic
-import httpx
 
 from victor.protocols import Message, ToolCall, ToolSpec
 from victor.providers.base import ChatResponse, Provider, StreamEvent, Usage, split_system
@@ -53,7 +52,16 @@ _CONTEXT_WINDOWS = {
 }
 
 
-def _http_modules() -> list[Any]:
+@functools.cache
+def _sdk() -> SimpleNamespace:
+    """The SDK and the error types it lets through, imported on first use.
+
+    ``import anthropic`` costs about 0.7 s of CPU and 80 MB; the daemon creates a provider per
+    workspace folder at start-up, and should not pay that before the first request.
+    """
+    import anthropic
+    import httpx
+
     # anthropic >= 2.12 runs on its own httpx fork (httpx2), older releases on httpx; errors
     # raised while a stream is read come straight from that library, unwrapped.
     modules: list[Any] = [httpx]
@@ -63,12 +71,14 @@ def _http_modules() -> list[Any]:
         modules.append(httpx2)
     except ImportError:
         pass
-    return modules
+    return SimpleNamespace(
+        anthropic=anthropic,
+        http_errors=tuple(m.HTTPError for m in modules),
+        timeouts=tuple(m.TimeoutException for m in modules),
+        transport=tuple(m.TransportError for m in modules),
+    )
 
 
-_HTTP_ERRORS = tuple(m.HTTPError for m in _http_modules())
-_HTTP_TIMEOUTS = tuple(m.TimeoutException for m in _http_modules())
-_HTTP_TRANSPORT = tuple(m.TransportError for m in _http_modules())
 _STOP_REASONS = {"end_turn", "tool_use", "max_tokens", "stop_sequence"}
 # the answer ran into the context window: for the caller that is a length cut like max_tokens
 _STOP_ALIASES = {"model_context_window_exceeded": "max_tokens"}
@@ -141,13 +151,19 @@ class AnthropicProvider(Provider):
         # ("" would make an invalid header); the official API is never called without one
         # (``_check_key``). Our retries replace the SDK's so that a half-streamed answer is
         # never silently requested again.
-        self._client = anthropic.AsyncAnthropic(
-            api_key=key or NO_KEY,
-            base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or OFFICIAL_URL,
-            max_retries=0,
-            timeout=timeout,
-        )
-        self.base_url = str(self._client.base_url).rstrip("/")
+        self._key = key or NO_KEY
+        url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or OFFICIAL_URL
+        self.base_url = url.rstrip("/")
+        self._sdk_client: Any = None
+
+    @property
+    def _client(self) -> Any:
+        """The SDK client, built (and the SDK imported) on the first request."""
+        if self._sdk_client is None:
+            self._sdk_client = _sdk().anthropic.AsyncAnthropic(
+                api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout
+            )
+        return self._sdk_client
 
     def __repr__(self) -> str:  # never show the key
         key = "set" if self._has_key else "unset"
@@ -246,7 +262,7 @@ class AnthropicProvider(Provider):
                     "The Anthropic stream ended before the answer was complete.",
                     provider=self.name,
                 )
-        except (anthropic.AnthropicError, *_HTTP_ERRORS, ValueError) as exc:
+        except (_sdk().anthropic.AnthropicError, *_sdk().http_errors, ValueError) as exc:
             raise self._error(exc) from exc
         finally:
             await stream.close()  # at once, so the server sees the request end
@@ -275,26 +291,28 @@ class AnthropicProvider(Provider):
         return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else 200_000
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._sdk_client is not None:
+            await self._sdk_client.close()
 
     # ----------------------------------------------------------------- errors
 
     def _error(self, exc: BaseException) -> ProviderError:
         if isinstance(exc, ProviderError):
             return exc
-        if isinstance(exc, (anthropic.APITimeoutError, *_HTTP_TIMEOUTS)):
+        sdk = _sdk()
+        if isinstance(exc, (sdk.anthropic.APITimeoutError, *sdk.timeouts)):
             return ProviderTimeoutError(
                 f"Anthropic sent nothing for {self.timeout:g}s. Try again; if it keeps "
                 "happening, raise the request timeout (VICTOR_REQUEST_TIMEOUT).",
                 provider=self.name,
             )
-        if isinstance(exc, (anthropic.APIConnectionError, *_HTTP_TRANSPORT)):
+        if isinstance(exc, (sdk.anthropic.APIConnectionError, *sdk.transport)):
             return ProviderConnectionError(
                 f"The connection to Anthropic ({self.base_url}) failed or broke. Check the "
                 "network (and ANTHROPIC_BASE_URL if set), then try again.",
                 provider=self.name,
             )
-        if isinstance(exc, anthropic.APIStatusError):
+        if isinstance(exc, sdk.anthropic.APIStatusError):
             return error_for_status(
                 exc.status_code,
                 provider=self.name,

@@ -117,6 +117,11 @@ class SessionStore:
             raise SessionNotFoundError(session_id)
         return rows[0]
 
+    def has_session(self, session_id: str) -> bool:
+        """Cheaper than ``get_session`` (no message count): for checks on every turn."""
+        with self._lock:
+            return self._exists(session_id)
+
     def list_sessions(self) -> list[SessionInfo]:
         """All sessions, most recently updated first."""
         with self._lock:

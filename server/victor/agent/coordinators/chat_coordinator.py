@@ -10,9 +10,9 @@ from victor.agent.events import AgentEvent, TextDelta, ToolCallStarted, ToolResu
 from victor.protocols import Message, ToolSpec
 from victor.providers.base import ChatResponse, Provider, Usage
 
-# Called before every model request with the messages about to be sent; returns the
-# messages to send instead (the orchestrator compacts there when tool output piles up).
-BeforeRequest = Callable[[list[Message]], Awaitable[list[Message]]]
+# Called before every model request with the turn so far; returns the messages to send and
+# their token count (the orchestrator compacts there when tool output piles up).
+PrepareRequest = Callable[["TurnState"], Awaitable[tuple[list[Message], int]]]
 
 
 @dataclass(slots=True)
@@ -54,9 +54,8 @@ class ChatCoordinator:
         tools: list[ToolSpec],
         tool_coordinator: ToolCoordinator,
         window: int,
-        count: Callable[[list[Message]], int],
         overhead: int,
-        before_request: BeforeRequest | None = None,
+        prepare: PrepareRequest,
     ) -> AsyncIterator[AgentEvent]:
         """Stream the model's answer; run requested tools and ask again, up to the round limit.
 
@@ -65,11 +64,9 @@ class ChatCoordinator:
         """
         state.model = self.model
         while True:
-            messages = state.history + state.new_messages
-            if before_request is not None:
-                messages = await before_request(messages)
+            messages, tokens = await prepare(state)
             # Never ask for more answer than the window leaves room for.
-            room = window - overhead - count(messages)
+            room = window - overhead - tokens
             max_tokens = max(16, min(self.max_tokens, room))
             if state.text and state.text[-1].strip():
                 state.text.append("\n\n")

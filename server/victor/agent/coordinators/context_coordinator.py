@@ -80,6 +80,9 @@ class ContextCoordinator:
         self._target = target
         self.budget = ContextBudget(window or 200_000, threshold or 0.75, target or 0.5)
         self._contexts: dict[str, Context] = {}
+        # session -> (raw token total, message count) of its context: per-turn accounting
+        # must not walk a 10k-message history several times
+        self._totals: dict[str, tuple[int, int]] = {}
         self._current = _DEFAULT_SESSION
 
     # ------------------------------------------------------------------ configuration
@@ -107,28 +110,48 @@ class ContextCoordinator:
 
     def load(self, session_id: str, messages: list[Message]) -> None:
         self._contexts[session_id] = Context(messages=list(messages))
+        self._totals.pop(session_id, None)
 
     def get_context(self, session_id: str | None = None) -> Context:
         sid = session_id or self._current
         return self._contexts.setdefault(sid, Context())
 
     def append(self, session_id: str, messages: list[Message]) -> None:
-        self.get_context(session_id).messages.extend(messages)
+        context = self.get_context(session_id)
+        known = self._totals.get(session_id)
+        if known is not None and known[1] == len(context.messages):
+            raw = sum(self.counter.raw(m) for m in messages)
+            self._totals[session_id] = (known[0] + raw, known[1] + len(messages))
+        context.messages.extend(messages)
 
     def reset(self, session_id: str | None = None) -> None:
         """Forget the working context of one session (the current one by default)."""
-        self._contexts.pop(session_id or self._current, None)
+        sid = session_id or self._current
+        self._contexts.pop(sid, None)
+        self._totals.pop(sid, None)
 
     def forget_all(self) -> None:
         self._contexts.clear()
+        self._totals.clear()
 
     # ------------------------------------------------------------------ accounting
 
     def count(self, messages: list[Message]) -> int:
         return self.counter.messages(messages)
 
+    def session_tokens(self, session_id: str | None = None) -> int:
+        """Tokens of a session's context, from a running total (recounted only when the
+        message list was changed behind the coordinator's back)."""
+        sid = session_id or self._current
+        messages = self.get_context(sid).messages
+        known = self._totals.get(sid)
+        if known is None or known[1] != len(messages):
+            known = (sum(self.counter.raw(m) for m in messages), len(messages))
+            self._totals[sid] = known
+        return self.counter.from_raw(*known)
+
     def usage(self, session_id: str | None = None, overhead: int = 0) -> ContextUsage:
-        tokens = overhead + self.count(self.get_context(session_id).messages)
+        tokens = overhead + self.session_tokens(session_id)
         return ContextUsage(tokens=tokens, window=self.budget.window)
 
     def needs_compaction(self, messages: list[Message], overhead: int = 0) -> bool:
@@ -180,6 +203,7 @@ class ContextCoordinator:
         else:
             new = await self.compact_context(ctx, overhead=overhead)
         self._contexts[session_id] = Context(messages=new.messages, metadata={})
+        self._totals.pop(session_id, None)
         return CompactionReport(
             before_messages=len(ctx.messages),
             before_tokens=before_tokens,

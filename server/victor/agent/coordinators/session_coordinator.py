@@ -44,11 +44,7 @@ class SessionCoordinator:
         LSP methods) check with ``store.get_session`` first.
         """
         if session_id:
-            from victor.storage.session_store import SessionNotFoundError
-
-            try:
-                self.store.get_session(session_id)
-            except SessionNotFoundError:
+            if session_id != self.current_session_id and not self.store.has_session(session_id):
                 self.store.create_session(session_id=session_id)
             self.current_session_id = session_id
             return session_id
