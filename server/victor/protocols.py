@@ -10,9 +10,11 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+if TYPE_CHECKING:
+    from victor.protocol_models import AnalyticsEvent
+
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -119,15 +121,6 @@ class IEmbeddingService(ABC):
 # --------------------------------------------------------------------------- analytics
 
 
-class AnalyticsEvent(BaseModel):
-    """One thing that happened in a session (chat start/end, tool call, compaction, error)."""
-
-    session_id: str
-    type: str
-    data: dict[str, Any] = Field(default_factory=dict)
-    timestamp: float = Field(default_factory=time.time)
-
-
 @dataclass(slots=True)
 class ExportResult:
     success: bool
@@ -159,3 +152,13 @@ class IToolSelectionStrategy(ABC):
 
     @abstractmethod
     def select(self, query: str, tools: Sequence[ToolSpec], limit: int) -> list[ToolSpec]: ...
+
+
+def __getattr__(name: str) -> Any:
+    # AnalyticsEvent is a pydantic model (the seed calls ``.model_dump()``); importing pydantic
+    # costs ~40 ms, which the language server's start-up should not pay before it is needed.
+    if name == "AnalyticsEvent":
+        from victor.protocol_models import AnalyticsEvent
+
+        return AnalyticsEvent
+    raise AttributeError(f"module 'victor.protocols' has no attribute {name!r}")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from victor.agent.events import Compacted, TurnDone, TurnStarted
 from victor.lsp.errors import jsonrpc_errors
-from victor.lsp.params import ChatParams, GenerateParams, parse
 from victor.lsp.requests import prompt_context, require_session, resolve_target
 from victor.lsp.server import VictorServer
 from victor.lsp.streaming import PartialResults
+
+if TYPE_CHECKING:
+    pass
 
 # While streaming, let other requests (status, code actions, document changes) run at least
 # this often.
@@ -22,6 +24,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/chat")
     @jsonrpc_errors
     async def chat(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import ChatParams, parse
+
         params = parse(ChatParams, raw)
         uri = params.text_document.uri if params.text_document else None
         target = await resolve_target(ls, document_uri=uri, folder_uri=params.workspace_folder)
@@ -48,6 +52,7 @@ def setup(server: VictorServer) -> None:
     @jsonrpc_errors
     async def generate(ls: VictorServer, raw: Any) -> dict[str, Any]:
         from victor.lsp.generate import generate_edit
+        from victor.lsp.params import GenerateParams, parse
 
         params = parse(GenerateParams, raw)
         return await generate_edit(ls, params)

@@ -6,13 +6,15 @@ edits with ``workspace/applyEdit`` and sends explanations to the chat session an
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from victor.lsp.errors import jsonrpc_errors
-from victor.lsp.params import GenerateParams, PositionP, RangeP, RunActionArgs, parse
 from victor.lsp.server import VictorServer
+
+if TYPE_CHECKING:
+    from victor.lsp.params import RangeP, RunActionArgs
 
 COMMAND = "victor.runAction"
 _COMMENT = re.compile(r"^\s*(#|//|--|/\*|\*|;)")
@@ -46,6 +48,8 @@ def setup(server: VictorServer) -> None:
             from pygls.exceptions import JsonRpcInvalidParams
 
             raise JsonRpcInvalidParams(f"arguments: expected one object, got {len(args)}")
+        from victor.lsp.params import RunActionArgs, parse
+
         action = parse(RunActionArgs, args[0])
         if action.action == "explain":
             return await _explain(ls, action)
@@ -102,6 +106,8 @@ def offered_actions(ls: VictorServer, params: types.CodeActionParams) -> list[ty
 
 def _full_lines(rng: RangeP) -> RangeP:
     end_line = rng.end.line + (1 if rng.end.character > 0 or rng.end.line == rng.start.line else 0)
+    from victor.lsp.params import PositionP, RangeP
+
     return RangeP(
         start=PositionP(line=rng.start.line, character=0), end=PositionP(line=end_line, character=0)
     )
@@ -109,6 +115,7 @@ def _full_lines(rng: RangeP) -> RangeP:
 
 async def _edit(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
     from victor.lsp.generate import generate_edit
+    from victor.lsp.params import GenerateParams, PositionP
 
     if action.action == "generate":
         below = PositionP(line=action.range.start.line + 1, character=0)

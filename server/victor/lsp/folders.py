@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING, Any
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
-from victor.config.loader import ConfigError, load_settings
-from victor.config.settings import Settings
-
 if TYPE_CHECKING:
     from victor.agent.workspace_agent import WorkspaceAgent
+    from victor.config.settings import Settings
     from victor.lsp.server import VictorServer
 
 log = logging.getLogger(__name__)
@@ -153,6 +151,9 @@ class Folders:
         return agent
 
     def settings_for(self, folder: Folder) -> Settings:
+        # pydantic-settings is imported here, after start-up, not when the server loads.
+        from victor.config.loader import ConfigError, load_settings
+
         try:
             settings = load_settings(
                 folder.path, init_options=self.init_options, client_config=folder.client_config

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from victor.agent.generation import finish_generation, generation_request
 from victor.lsp.chat import run_turn
-from victor.lsp.params import GenerateParams, PositionP, RangeP
 from victor.lsp.requests import prompt_context, require_session, resolve_target
 from victor.lsp.server import VictorServer
+
+if TYPE_CHECKING:
+    from victor.lsp.params import GenerateParams, RangeP
 
 STYLE_WAIT_SECONDS = 10.0
 
@@ -30,6 +32,8 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
     if params.range is not None:
         rng = params.range
     else:
+        from victor.lsp.params import PositionP, RangeP
+
         pos = params.position or PositionP(line=0, character=0)
         rng = RangeP(start=pos, end=pos)
     if rng.start.line > len(lines):

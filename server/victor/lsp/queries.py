@@ -8,7 +8,6 @@ from pygls.uris import from_fs_path
 
 from victor import __version__
 from victor.lsp.errors import jsonrpc_errors
-from victor.lsp.params import StatusParams, SystemPromptParams, parse
 from victor.lsp.requests import prompt_context, resolve_target
 from victor.lsp.server import VictorServer
 
@@ -17,6 +16,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/systemPrompt")
     @jsonrpc_errors
     async def system_prompt(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import SystemPromptParams, parse
+
         params = parse(SystemPromptParams, raw)
         uri = params.text_document.uri if params.text_document else None
         target = await resolve_target(ls, document_uri=uri, folder_uri=params.workspace_folder)
@@ -40,6 +41,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/status")
     @jsonrpc_errors
     async def status(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import StatusParams, parse
+
         parse(StatusParams, raw)  # none or {}: anything but an object is InvalidParams
         folders = ls.folders.all
         started = ls.folders.started_agents()

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from victor.lsp.params import DiagnosticP, PositionP, RangeP
+if TYPE_CHECKING:
+    from victor.lsp.params import DiagnosticP, PositionP, RangeP
+
 
 if TYPE_CHECKING:
     from victor.agent.workspace_agent import WorkspaceAgent

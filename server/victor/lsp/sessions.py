@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from victor.lsp.errors import jsonrpc_errors
-from victor.lsp.params import FolderParams, NewSessionParams, SessionParams, parse
 from victor.lsp.server import VictorServer
 
 
@@ -15,6 +14,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/sessions/list")
     @jsonrpc_errors
     async def list_sessions(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import FolderParams, parse
+
         params = parse(FolderParams, raw)
         folder = ls.folders.folder_for(folder_uri=params.workspace_folder)
         store = _store(await ls.folders.agent(folder))
@@ -24,6 +25,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/sessions/new")
     @jsonrpc_errors
     async def new_session(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import NewSessionParams, parse
+
         params = parse(NewSessionParams, raw)
         folder = ls.folders.folder_for(folder_uri=params.workspace_folder)
         agent = await ls.folders.agent(folder)
@@ -34,6 +37,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/sessions/get")
     @jsonrpc_errors
     async def get_session(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import SessionParams, parse
+
         params = parse(SessionParams, raw)
         _, agent = await ls.folders.find_session(params.session_id)
         store = _store(agent)
@@ -51,6 +56,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/sessions/delete")
     @jsonrpc_errors
     async def delete_session(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import SessionParams, parse
+
         params = parse(SessionParams, raw)
         _, agent = await ls.folders.find_session(params.session_id)
         sessions = agent.orchestrator._session_coordinator
@@ -60,6 +67,8 @@ def setup(server: VictorServer) -> None:
     @server.feature("victor/sessions/export")
     @jsonrpc_errors
     async def export_session(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.lsp.params import SessionParams, parse
+
         params = parse(SessionParams, raw)
         _, agent = await ls.folders.find_session(params.session_id)
         markdown = await asyncio.to_thread(_store(agent).export_markdown, params.session_id)
@@ -69,6 +78,7 @@ def setup(server: VictorServer) -> None:
     @jsonrpc_errors
     async def compact(ls: VictorServer, raw: Any) -> dict[str, Any]:
         from victor.lsp.chat import notify_context
+        from victor.lsp.params import SessionParams, parse
 
         params = parse(SessionParams, raw)
         _, agent = await ls.folders.find_session(params.session_id)
