@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         handlers=handlers,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # At DEBUG the SDKs log whole requests: prompts and file contents stay out of logs.
+    for noisy in ("anthropic", "httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

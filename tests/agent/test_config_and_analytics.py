@@ -175,3 +175,19 @@ async def test_opentelemetry_exporter_records_metrics(llm, anthropic):
     assert metrics["victor.turns"].data.data_points[0].value == 1
     kinds = {p.attributes["kind"]: p.value for p in metrics["victor.tokens"].data.data_points}
     assert kinds["input"] > 0 and kinds["output"] > 0
+
+
+async def test_analytics_jsonl_setting_exports_after_each_turn(llm, anthropic, tmp_path):
+    path = tmp_path / "analytics.jsonl"
+    orchestrator = AgentOrchestrator(Settings(analytics_jsonl=path), anthropic, "m")
+    await orchestrator.chat("hello")
+    await orchestrator.aclose()  # waits for the background export
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["chat_start", "chat_end"]
+    # changing the setting swaps the exporter without a restart
+    other = tmp_path / "other.jsonl"
+    orchestrator.apply_settings(Settings(analytics_jsonl=other))
+    assert [type(e).__name__ for e in orchestrator._analytics_coordinator.exporters] == [
+        "JsonlFileExporter"
+    ]
+    assert orchestrator._analytics_coordinator.exporters[0].path == other

@@ -276,12 +276,6 @@ def test_fault_mid_stream_keeps_the_partial_answer_marked_interrupted(
     turn.assert_keeps_serving()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lsp/chat.py run_turn calls PartialResults.close() on any error, which drops the "
-    "deltas still held by the 15 ms coalescing buffer; the orchestrator stores them in the "
-    "interrupted message, so sessions/get shows more than the client was ever sent",
-)
 def test_interrupted_answer_stored_equals_what_was_streamed(
     daemon: Daemon, module_model: ModelServer
 ) -> None:

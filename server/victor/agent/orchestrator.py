@@ -99,7 +99,10 @@ class AgentOrchestrator:
 
             tools = workspace_tools(self.workspace, open_document)
         self._tool_coordinator = _tool_coordinator or ToolCoordinator(tools)
-        self._analytics_coordinator = _analytics_coordinator or AnalyticsCoordinator()
+        self._analytics_coordinator = _analytics_coordinator or AnalyticsCoordinator(
+            auto_export=True
+        )
+        self._settings_exporters: list[Any] = []  # built from analytics_jsonl/_webhook
         if _session_coordinator is None:
             if store is None and self.workspace is not None:
                 from victor.storage.session_store import SessionStore
@@ -137,7 +140,30 @@ class AgentOrchestrator:
                 settings.tool_selection_strategy, settings.tool_selection_hybrid_alpha
             )
         self._analytics_coordinator.enabled = settings.enable_analytics
+        self._apply_exporter_settings(settings)
         self._config_coordinator.set_defaults(settings.public_dump())
+
+    def _apply_exporter_settings(self, settings: Settings) -> None:
+        """Exporters named in the settings (a JSONL file, a webhook), replaced on change."""
+        from victor.agent.exporters import JsonlFileExporter, WebhookExporter
+
+        wanted: list[Any] = []
+        if settings.analytics_jsonl:
+            wanted.append(JsonlFileExporter(settings.analytics_jsonl))
+        if settings.analytics_webhook:
+            wanted.append(WebhookExporter(settings.analytics_webhook))
+        key = [(type(e).__name__, getattr(e, "path", getattr(e, "url", ""))) for e in wanted]
+        old = [
+            (type(e).__name__, getattr(e, "path", getattr(e, "url", "")))
+            for e in self._settings_exporters
+        ]
+        if key == old:
+            return
+        coordinator = self._analytics_coordinator
+        coordinator.exporters = [
+            e for e in coordinator.exporters if e not in self._settings_exporters
+        ] + wanted
+        self._settings_exporters = wanted
 
     def set_provider(self, provider: Provider, model: str | None = None) -> None:
         """Switch to another provider/model (settings changed in the editor)."""

@@ -69,7 +69,7 @@ async def run_turn(
     task: str = "chat",
 ) -> TurnDone:
     """Run one turn, streaming to ``token``; report context usage when done."""
-    from victor.providers.errors import AuthenticationError
+    from victor.providers.errors import AuthenticationError, ProviderError
 
     partial = PartialResults(ls, token)
     orchestrator = agent.orchestrator
@@ -99,6 +99,9 @@ async def run_turn(
     except AuthenticationError as exc:
         partial.close()
         ls.warn_once(f"auth:{orchestrator.provider.name}:{orchestrator.model}", str(exc))
+        raise
+    except ProviderError:
+        partial.flush()  # what the client already got must match what the session keeps
         raise
     except BaseException:
         partial.close()

@@ -5,10 +5,12 @@ edits with ``workspace/applyEdit`` and sends explanations to the chat session an
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from victor.lsp.errors import jsonrpc_errors
 from victor.lsp.server import VictorServer
@@ -45,8 +47,6 @@ def setup(server: VictorServer) -> None:
     @jsonrpc_errors
     async def run_action(ls: VictorServer, *args: Any) -> dict[str, Any]:
         if len(args) != 1:
-            from pygls.exceptions import JsonRpcInvalidParams
-
             raise JsonRpcInvalidParams(f"arguments: expected one object, got {len(args)}")
         from victor.lsp.params import RunActionArgs, parse
 
@@ -159,12 +159,18 @@ async def _explain(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
     from victor.lsp.requests import prompt_context, resolve_target
 
     target = await resolve_target(ls, document_uri=action.uri)
-    doc = ls.workspace.get_text_document(action.uri)
-    start = doc.offset_at_position(
-        types.Position(action.range.start.line, action.range.start.character)
-    )
-    end = doc.offset_at_position(types.Position(action.range.end.line, action.range.end.character))
-    code = doc.source[start:end]
+    doc = await asyncio.to_thread(ls.workspace.get_text_document, action.uri)
+    try:
+        source = await asyncio.to_thread(lambda: doc.source)  # reads the file if not open
+        start = doc.offset_at_position(
+            types.Position(action.range.start.line, action.range.start.character)
+        )
+        end = doc.offset_at_position(
+            types.Position(action.range.end.line, action.range.end.character)
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JsonRpcInvalidParams(f"uri: cannot read {action.uri}: {exc}") from None
+    code = source[start:end]
     name = target.path.name if target.path else action.uri
     message = (
         f"Explain this code from `{name}` (lines {action.range.start.line + 1}-"

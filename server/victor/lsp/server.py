@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Generator
 from typing import Any
 
 import attrs
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -52,10 +54,29 @@ class VictorProtocol(LanguageServerProtocol):
         return None
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        # pygls would turn unknown params into namedtuple-like objects; keeping the raw
-        # JSON lets pydantic name the exact field that is wrong. Done here rather than in
-        # ``get_message_type``, which pygls also uses for the messages the server *sends*
-        # (``notify("victor/contextUsage", ...)`` would build a request without an id).
+        # pygls passes this as json.loads' object_hook, so it runs for *every* nested object
+        # too: a param that happens to hold a "jsonrpc" key, or a structuring error deep
+        # inside, would lose the request (no response at all). Objects stay plain dicts
+        # here; ``handle_message`` structures the top-level message once.
+        return data
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, dict):
+            try:
+                message = self._structure_top(message)
+            except JsonRpcException as exc:
+                msg_id = message.get("id")
+                if msg_id is not None and "method" in message:
+                    self._send_response(msg_id, error=exc.to_response_error())
+                else:
+                    log.warning("dropping a malformed %s: %s", message.get("method"), exc)
+                return
+        super().handle_message(message)
+
+    def _structure_top(self, data: dict[str, Any]) -> Any:
+        # Custom requests keep their params as raw JSON so pydantic can name the exact
+        # field that is wrong (pygls would build namedtuple-like objects). Not done in
+        # ``get_message_type``, which pygls also uses for messages the server *sends*.
         method = data.get("method")
         if "jsonrpc" in data and isinstance(method, str) and method.startswith("victor/"):
             message_type = _RawRequest if "id" in data else _RawNotification
@@ -85,6 +106,12 @@ class VictorServer(LanguageServer):
         # failure, a cancel) are the client's business, not the log's.
         level = logging.DEBUG if _expected(error) else logging.ERROR
         log.log(level, "%s: %s", getattr(source, "__name__", source), error)
+        if source is JsonRpcException and isinstance(error, ValueError | RecursionError):
+            # A message that could not even be parsed (bad JSON, absurd nesting): JSON-RPC
+            # answers with a parse error and a null id, so the client is not left waiting.
+            self.protocol._send_response(
+                None, error=JsonRpcParseError(str(error)[:200]).to_response_error()
+            )
 
     def warn_once(self, key: str, message: str) -> None:
         """``window/showMessage`` once per key (e.g. once per provider configuration)."""
@@ -156,7 +183,16 @@ def run(host: str | None = None, port: int | None = None) -> None:
     handler = _ClientLogHandler(server)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.getLogger("victor").addHandler(handler)
-    if port is not None:
-        server.start_tcp(host or "127.0.0.1", port)
+    try:
+        if port is not None:
+            server.start_tcp(host or "127.0.0.1", port)
+        else:
+            server.start_io()
+    except SystemExit as exc:  # pygls ends `exit` with sys.exit(0 | 1)
+        code = exc.code if isinstance(exc.code, int) else 0
     else:
-        server.start_io()
+        code = 0
+    # Sessions are committed and closed by now; skipping the interpreter's teardown of a
+    # large heap makes the process end at once (clients kill servers that linger).
+    logging.shutdown()
+    os._exit(code)
