@@ -23,5 +23,10 @@ format:
 bench: setup
 	.venv/bin/python bench/run_all.py
 
+# Full-size reliability runs: 50 kill -9s, 1,000-turn soak, 50 MB documents (CI runs a
+# smaller size of the same tests as part of `make test`).
+reliability: setup
+	VICTOR_RELIABILITY_FULL=1 .venv/bin/python -m pytest -q tests/reliability
+
 clean:
 	rm -rf .venv build *.egg-info extension/node_modules extension/dist
