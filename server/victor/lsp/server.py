@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import sys
 import threading
 from collections.abc import Generator
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcParseError
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -112,6 +115,39 @@ class VictorServer(LanguageServer):
             self.protocol._send_response(
                 None, error=JsonRpcParseError(str(error)[:200]).to_response_error()
             )
+
+    def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls reads stdin with blocking reads in its thread pool: three thread hand-offs
+        per message, each waiting for the GIL while a stream is being decoded. An asyncio
+        pipe reader hands messages to the event loop directly. Falls back to pygls's reader
+        when stdin is not a pipe (a file, a terminal)."""
+        self._stop_event = threading.Event()
+        source = stdin or sys.stdin.buffer
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        async def serve() -> None:
+            loop = asyncio.get_running_loop()
+            reader: Any = asyncio.StreamReader(limit=1 << 30)
+            try:
+                await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), source)
+            except (ValueError, OSError):
+                reader = StdinAsyncReader(source, self.thread_pool)
+            await run_async(
+                stop_event=self._stop_event,
+                reader=reader,
+                protocol=self.protocol,
+                logger=logging.getLogger("pygls.io_"),
+                error_handler=self.report_server_error,
+            )
+
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def warn_once(self, key: str, message: str) -> None:
         """``window/showMessage`` once per key (e.g. once per provider configuration)."""
