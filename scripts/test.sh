@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1
 failed=0
 step() { echo; echo "=== $*"; }
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+# "N passed" / "N failed" of each runner, added up for the closing line
+count() { grep -Eo "[0-9]+ $2" "$1" | tail -1 | grep -Eo "[0-9]+" || echo 0; }
 
 step "set-up"
 bash scripts/setup.sh || { echo "set-up failed"; exit 1; }
@@ -25,8 +29,8 @@ step "ruff"
 .venv/bin/ruff format --check server tests bench || failed=1
 
 step "pytest"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
-rc=$?
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@" 2>&1 | tee "$log_dir/pytest.log"
+rc=${PIPESTATUS[0]}
 if [ "$rc" -eq 5 ]; then
   echo "pytest collected no tests: failing"; failed=1
 elif [ "$rc" -ne 0 ]; then
@@ -35,9 +39,11 @@ fi
 
 if [ -z "${VICTOR_SKIP_EXTENSION:-}" ] && [ -f extension/scripts/unit.sh ]; then
   step "extension unit tests"
-  bash extension/scripts/unit.sh || failed=1
+  bash extension/scripts/unit.sh 2>&1 | tee "$log_dir/unit.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
   step "extension end-to-end tests (code-server + chromium)"
-  VICTOR_PYTHON="$PWD/.venv/bin/python" bash extension/scripts/e2e.sh || failed=1
+  VICTOR_PYTHON="$PWD/.venv/bin/python" bash extension/scripts/e2e.sh 2>&1 | tee "$log_dir/e2e.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
 fi
 
 if [ -z "${VICTOR_SKIP_BENCH:-}" ] && [ -f bench/run_all.py ]; then
@@ -46,5 +52,18 @@ if [ -z "${VICTOR_SKIP_BENCH:-}" ] && [ -f bench/run_all.py ]; then
 fi
 
 echo
-if [ "$failed" -ne 0 ]; then echo "SOME CHECKS FAILED"; else echo "ALL CHECKS PASSED"; fi
+passed_total=0
+failed_total=0
+for f in "$log_dir"/*.log; do
+  [ -f "$f" ] || continue
+  passed_total=$((passed_total + $(count "$f" passed)))
+  failed_total=$((failed_total + $(count "$f" failed)))
+done
+if [ "$failed" -ne 0 ]; then
+  echo "SOME CHECKS FAILED"
+  [ "$failed_total" -gt 0 ] || failed_total=1  # a failed step with no test count still fails
+else
+  echo "ALL CHECKS PASSED"
+fi
+echo "$passed_total passed, $failed_total failed"
 exit "$failed"
