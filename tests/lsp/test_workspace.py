@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from tests.lsp.conftest import APP_PY, PYPROJECT, StartDaemon, make_folder
-from tests.lsp.daemon import Daemon, uri_of
+from tests.lsp.daemon import Daemon, eventually, uri_of
 
 INVALID_PARAMS = -32602
 
@@ -158,3 +158,23 @@ async def test_workspace_config_file_is_read(start: StartDaemon, tmp_path: Path)
     daemon = await start([folder])
     await daemon.chat("hello")
     assert daemon.last_body()["model"] == "from-file"
+
+
+async def test_invalid_editor_setting_is_reported_and_set_aside(
+    start: StartDaemon, tmp_path: Path
+) -> None:
+    folder = make_folder(
+        tmp_path / "w", {"app.py": APP_PY, ".victor/config.toml": 'model = "from-file"\n'}
+    )
+    daemon = await start(
+        [folder], configuration={"": {"victor": {"model": "x", "maxTokens": "lots"}}}
+    )
+    result = await daemon.chat("still works")
+    assert result["content"] == "Echo: still works"
+    assert daemon.last_body()["model"] == "from-file"  # the file layer still applies
+
+    async def shown_messages() -> list[str]:
+        return [m.message for m in daemon.client.messages if "configuration ignored" in m.message]
+
+    shown = await eventually(shown_messages)
+    assert "max_tokens" in shown[0] and "workspace/configuration" in shown[0]
