@@ -16,6 +16,16 @@ from victor.agent.coordinators.analytics_coordinator import BaseAnalyticsExporte
 from victor.protocols import AnalyticsEvent, ExportResult
 
 
+def exporters_from_settings(settings: Any) -> list[BaseAnalyticsExporter]:
+    """The exporters ``analytics_jsonl`` / ``analytics_webhook`` ask for."""
+    out: list[BaseAnalyticsExporter] = []
+    if settings.analytics_jsonl:
+        out.append(JsonlFileExporter(settings.analytics_jsonl))
+    if settings.analytics_webhook:
+        out.append(WebhookExporter(settings.analytics_webhook))
+    return out
+
+
 class JsonlFileExporter(BaseAnalyticsExporter):
     """Appends one JSON object per event to a file (written in a thread)."""
 

@@ -22,10 +22,7 @@ from victor.agent.coordinators import (
     ToolCoordinator,
 )
 from victor.agent.coordinators.chat_coordinator import TurnState
-from victor.agent.coordinators.compaction import (
-    RecentMessagesCompactionStrategy,
-    TaskAwareCompactionStrategy,
-)
+from victor.agent.coordinators.context_coordinator import strategy_for
 from victor.agent.coordinators.prompt_coordinator import BuiltPrompt
 from victor.agent.events import (
     AgentEvent,
@@ -33,6 +30,7 @@ from victor.agent.events import (
     CompactionReport,
     ContextUsage,
     TextDelta,
+    ToolResultReady,
     TurnDone,
     TurnStarted,
 )
@@ -103,6 +101,7 @@ class AgentOrchestrator:
             auto_export=True
         )
         self._settings_exporters: list[Any] = []  # built from analytics_jsonl/_webhook
+        self._exporter_key: tuple[Any, Any] = (None, None)
         if _session_coordinator is None:
             if store is None and self.workspace is not None:
                 from victor.storage.session_store import SessionStore
@@ -127,7 +126,9 @@ class AgentOrchestrator:
             reserve=min(settings.max_tokens, window // 4),
         )
         if self._context_coordinator.compaction_strategy is None:
-            self._context_coordinator.compaction_strategy = self._default_strategy(settings)
+            self._context_coordinator.compaction_strategy = strategy_for(
+                settings.compaction_strategy, self.provider, self.model
+            )
         self._chat_coordinator.max_tokens = settings.max_tokens
         tools = self._tool_coordinator
         tools.enabled = settings.enable_tools
@@ -145,25 +146,16 @@ class AgentOrchestrator:
 
     def _apply_exporter_settings(self, settings: Settings) -> None:
         """Exporters named in the settings (a JSONL file, a webhook), replaced on change."""
-        from victor.agent.exporters import JsonlFileExporter, WebhookExporter
+        from victor.agent.exporters import exporters_from_settings
 
-        wanted: list[Any] = []
-        if settings.analytics_jsonl:
-            wanted.append(JsonlFileExporter(settings.analytics_jsonl))
-        if settings.analytics_webhook:
-            wanted.append(WebhookExporter(settings.analytics_webhook))
-        key = [(type(e).__name__, getattr(e, "path", getattr(e, "url", ""))) for e in wanted]
-        old = [
-            (type(e).__name__, getattr(e, "path", getattr(e, "url", "")))
-            for e in self._settings_exporters
-        ]
-        if key == old:
+        key = (settings.analytics_jsonl, settings.analytics_webhook)
+        if key == self._exporter_key:
             return
+        wanted = exporters_from_settings(settings)
         coordinator = self._analytics_coordinator
-        coordinator.exporters = [
-            e for e in coordinator.exporters if e not in self._settings_exporters
-        ] + wanted
-        self._settings_exporters = wanted
+        kept = [e for e in coordinator.exporters if e not in self._settings_exporters]
+        coordinator.exporters = kept + wanted
+        self._settings_exporters, self._exporter_key = wanted, key
 
     def set_provider(self, provider: Provider, model: str | None = None) -> None:
         """Switch to another provider/model (settings changed in the editor)."""
@@ -180,13 +172,6 @@ class AgentOrchestrator:
         if old is not provider and owned:
             task = asyncio.get_running_loop().create_task(old.aclose())
             task.add_done_callback(lambda t: t.exception())
-
-    def _default_strategy(self, settings: Settings) -> Any:
-        if settings.compaction_strategy == "recent":
-            return RecentMessagesCompactionStrategy()
-        if settings.compaction_strategy == "task":
-            return TaskAwareCompactionStrategy()
-        return SummarizationCompactionStrategy(self.provider, self.model)
 
     @property
     def context_window(self) -> int:
@@ -373,8 +358,6 @@ class AgentOrchestrator:
         )
 
     def _record_tool_event(self, sid: str, event: AgentEvent) -> None:
-        from victor.agent.events import ToolResultReady
-
         if isinstance(event, ToolResultReady):
             self._analytics_coordinator.record(
                 sid, "tool_call", tool=event.name, is_error=event.is_error

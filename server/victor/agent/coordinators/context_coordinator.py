@@ -17,6 +17,7 @@ from victor.agent.coordinators.compaction import (
 from victor.agent.events import CompactionReport, ContextUsage
 from victor.agent.tokens import TokenCounter
 from victor.protocols import Context, ICompactionStrategy, Message
+from victor.providers.base import Provider
 
 __all__ = [
     "BaseCompactionStrategy",
@@ -212,6 +213,15 @@ class ContextCoordinator:
             strategy=str(new.metadata.get("strategy", "")),
             summary=new.metadata.get("summary"),
         )
+
+
+def strategy_for(name: str, provider: Provider, model: str) -> ICompactionStrategy:
+    """The built-in strategy a ``compaction_strategy`` setting names."""
+    if name == "recent":
+        return RecentMessagesCompactionStrategy()
+    if name == "task":
+        return TaskAwareCompactionStrategy()
+    return SummarizationCompactionStrategy(provider, model)
 
 
 def _name(strategy: ICompactionStrategy) -> str:
