@@ -207,3 +207,19 @@ async def test_volatile_file_context_sits_after_the_cached_system_block(llm, ant
     built = await orchestrator.build_system_prompt({"line": 2})
     assert first[0]["text"] + first[1]["text"] != built.text
     assert second[0]["text"] + second[1]["text"] == built.text
+
+
+async def test_idle_sessions_leave_memory_and_come_back_from_the_store(
+    llm, anthropic, monkeypatch
+):
+    from victor.agent import orchestrator as module
+
+    monkeypatch.setattr(module, "MAX_SESSIONS_IN_MEMORY", 2)
+    orchestrator = AgentOrchestrator(Settings(), anthropic, "m")
+    for name in ("a", "b", "c"):
+        await orchestrator.chat(f"I am {name}", session_id=name)
+    contexts = orchestrator._context_coordinator
+    assert not contexts.has_session("a") and contexts.has_session("c")
+    await orchestrator.chat("who am I?", session_id="a")
+    sent = [m["content"][0]["text"] for m in llm.requests[-1].body["messages"]]
+    assert sent[0] == "I am a"  # reloaded from the store, history intact

@@ -41,6 +41,9 @@ from victor.providers.errors import ProviderError
 
 log = logging.getLogger(__name__)
 
+# Working contexts kept in memory; older sessions are reloaded from the store when used.
+MAX_SESSIONS_IN_MEMORY = 32
+
 
 class AgentOrchestrator:
     """One long-lived agent: settings, a provider and a model, plus seven coordinators.
@@ -190,9 +193,13 @@ class AgentOrchestrator:
 
     async def _activate(self, session_id: str | None) -> str:
         sid = await self._session_coordinator.aresolve(session_id)
-        if not self._context_coordinator.has_session(sid):
-            self._context_coordinator.load(sid, await self._session_coordinator.load_context(sid))
-        self._context_coordinator.set_current(sid)
+        contexts = self._context_coordinator
+        if not contexts.has_session(sid):
+            contexts.load(sid, await self._session_coordinator.load_context(sid))
+        contexts.set_current(sid)
+        busy = {s for s, lock in self._turn_lock.items() if lock.locked()}
+        for evicted in contexts.evict_idle(busy | {sid}, MAX_SESSIONS_IN_MEMORY):
+            self._turn_lock.pop(evicted, None)
         return sid
 
     # ------------------------------------------------------------------ prompt

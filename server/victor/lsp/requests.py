@@ -51,13 +51,20 @@ def prompt_context(
 
     if target.path is None:
         return {}
+    lines = target.text.split("\n") if target.text is not None else []
+
+    def point(line: int, character: int) -> tuple[int, int]:
+        if line >= len(lines):  # no editor text to measure against: pass it on as is
+            return line, character
+        return line, codepoint_column(lines[line], character)
+
     selection = None
     if range is not None:
         selection = (
-            (range.start.line, range.start.character),
-            (range.end.line, range.end.character),
+            point(range.start.line, range.start.character),
+            point(range.end.line, range.end.character),
         )
-    cursor = (position.line, position.character) if position is not None else None
+    cursor = point(position.line, position.character) if position is not None else None
     inp = FileContextInput(
         active_path=target.path,
         active_text=target.text,
@@ -79,3 +86,16 @@ async def require_session(target: RequestTarget, session_id: str | None) -> None
         store = target.agent.orchestrator._session_coordinator.store
         if not await asyncio.to_thread(store.has_session, session_id):
             raise SessionNotFoundError(session_id)
+
+
+def codepoint_column(line: str, utf16_units: int) -> int:
+    """LSP columns count UTF-16 code units (the encoding this server advertises); Python
+    strings count code points. They differ after any character outside the BMP (emoji)."""
+    if line.isascii():
+        return min(utf16_units, len(line))
+    units = 0
+    for index, char in enumerate(line):
+        if units >= utf16_units:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(line)

@@ -105,6 +105,21 @@ class ContextCoordinator:
 
     def set_current(self, session_id: str) -> None:
         self._current = session_id
+        if session_id in self._contexts:  # most recently used last (see evict_idle)
+            self._contexts[session_id] = self._contexts.pop(session_id)
+
+    def evict_idle(self, keep: set[str], max_sessions: int) -> list[str]:
+        """Forget the working contexts of the least recently used sessions beyond
+        ``max_sessions``, except those in ``keep``; they are loaded again from the store
+        when next used. Bounds a long-lived daemon's memory."""
+        evicted: list[str] = []
+        for sid in list(self._contexts):
+            if len(self._contexts) <= max_sessions:
+                break
+            if sid not in keep and sid != self._current:
+                self.reset(sid)
+                evicted.append(sid)
+        return evicted
 
     def has_session(self, session_id: str) -> bool:
         return session_id in self._contexts
