@@ -209,9 +209,7 @@ async def test_volatile_file_context_sits_after_the_cached_system_block(llm, ant
     assert second[0]["text"] + second[1]["text"] == built.text
 
 
-async def test_idle_sessions_leave_memory_and_come_back_from_the_store(
-    llm, anthropic, monkeypatch
-):
+async def test_idle_sessions_leave_memory_and_come_back_from_the_store(llm, anthropic, monkeypatch):
     from victor.agent import orchestrator as module
 
     monkeypatch.setattr(module, "MAX_SESSIONS_IN_MEMORY", 2)
