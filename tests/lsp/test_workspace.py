@@ -159,6 +159,15 @@ async def test_workspace_config_file_is_read(start: StartDaemon, tmp_path: Path)
     await daemon.chat("hello")
     assert daemon.last_body()["model"] == "from-file"
 
+    # An edit to the file applies without a restart (the workspace watcher sees it).
+    (folder / ".victor" / "config.toml").write_text('model = "edited-file"\n')
+
+    async def model_now() -> bool:
+        await daemon.chat("again")
+        return daemon.last_body()["model"] == "edited-file"
+
+    assert await eventually(model_now, timeout=10, interval=0.3)
+
 
 async def test_invalid_editor_setting_is_reported_and_set_aside(
     start: StartDaemon, tmp_path: Path

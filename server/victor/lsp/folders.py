@@ -51,7 +51,6 @@ class Folders:
         self.server = server
         self.init_options: dict[str, Any] = {}
         self._folders: dict[str, Folder] = {}
-        self._closing: set[asyncio.Task[Any]] = set()
         #: set while no ``workspace/configuration`` pull is in flight (and once the first,
         #: after ``initialized``, is done): requests wait for it, so the first request and
         #: the first one after didChangeConfiguration use the client's current settings

@@ -217,5 +217,11 @@ def changed_since(snap: Snapshot) -> set[str]:
     return {p for p in current.keys() | snap.stamps.keys() if current.get(p) != snap.stamps.get(p)}
 
 
+def is_settings_path(root: str, path: str) -> bool:
+    """The workspace's Victor settings file (``.victor/config.toml``): not style, but watched
+    so the daemon applies an edit without a restart."""
+    return os.path.normpath(path) == os.path.join(os.path.normpath(root), ".victor", "config.toml")
+
+
 def is_rules_path(root: str, path: str) -> bool:
     return os.path.basename(path) in NESTED_RULE_NAMES or _is_root_rule(root, path)

@@ -25,6 +25,7 @@ from victor.workspace.scan import (
     Snapshot,
     changed_since,
     is_rules_path,
+    is_settings_path,
     scan,
     skip_dir,
     stamp,
@@ -201,13 +202,15 @@ class WorkspaceStyle:
             files |= found_files
         configs = {f for f in files if os.path.basename(f) in CONFIG_NAMES}
         rules = {f for f in files if is_rules_path(snap.root, f)}
+        # Victor's own settings file changes no style; listeners (the daemon) re-read it.
+        settings = {Path(f) for f in files if is_settings_path(snap.root, f)}
         if not configs and not rules and dirs == set(snap.dirs):
-            return set()
+            return settings
         snap = with_rules(with_configs(snap, configs), rules)
         stamps = {k: v for k, v in snap.stamps.items() if k not in configs | rules}
         stamps.update(stamp(configs | rules))
         self._state = (replace(snap, dirs=tuple(sorted(dirs)), stamps=stamps), {})
-        return {Path(f) for f in configs | rules}
+        return {Path(f) for f in configs | rules} | settings
 
     def refresh(self, files: set[str]) -> set[Path]:
         """Apply changes now and tell the listeners (for callers without the watcher)."""

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from watchfiles import Change, awatch
 
 from victor.workspace.declared import CONFIG_NAMES
-from victor.workspace.scan import is_rules_path, skip_dir
+from victor.workspace.scan import is_rules_path, is_settings_path, skip_dir
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ STEP_MS = 50  # quiet time that ends a burst
 def make_filter(root: str) -> Callable[[Change, str], bool]:
     def keep(change: Change, path: str) -> bool:
         name = os.path.basename(path)
-        if name in CONFIG_NAMES or is_rules_path(root, path):
+        if name in CONFIG_NAMES or is_rules_path(root, path) or is_settings_path(root, path):
             return True
         return change == Change.added and not skip_dir(name) and os.path.isdir(path)
 
@@ -66,7 +66,11 @@ async def watch_configs(
                 files: set[str] = set()
                 new_dirs: set[str] = set()
                 for change, path in changes:
-                    if os.path.basename(path) in CONFIG_NAMES or is_rules_path(root, path):
+                    if (
+                        os.path.basename(path) in CONFIG_NAMES
+                        or is_rules_path(root, path)
+                        or is_settings_path(root, path)
+                    ):
                         files.add(path)
                     elif change == Change.added:
                         new_dirs.add(path)
