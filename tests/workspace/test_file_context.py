@@ -123,7 +123,9 @@ def test_secret_active_file_is_not_included(tmp_path) -> None:
     assert "SECRET123" not in out and "(secret file)" in out
 
 
-def test_git_ignored_excluded_unless_open(tmp_path) -> None:
+def test_git_ignored_excluded_unless_active(tmp_path) -> None:
+    """Git-ignored files stay out (on disk, or open in a background tab: often a local config
+    with passwords); the file the user is working in goes in even when git ignores it."""
     root = _ws(tmp_path)
     git_init(root)
     (root / ".gitignore").write_text("generated/\n")
@@ -140,7 +142,12 @@ def test_git_ignored_excluded_unless_open(tmp_path) -> None:
     opened = FileContextInput(
         **base, open_documents={root / "generated" / "open.py": "OPEN_BUFFER = 1\n"}
     )
-    assert "OPEN_BUFFER" in render_file_context(opened, root)
+    background = render_file_context(opened, root)
+    assert "OPEN_BUFFER" not in background and "generated/open.py (git-ignored)" in background
+    active = FileContextInput(
+        active_path=root / "generated" / "open.py", active_text="ACTIVE_BUFFER = 1\n"
+    )
+    assert "ACTIVE_BUFFER" in render_file_context(active, root)
 
 
 def test_paths_outside_workspace_not_read(tmp_path) -> None:

@@ -14,10 +14,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from victor.config.settings import Settings
+from victor.workspace.guarded_read import ReadRefusedError, UnreadableFileError, read_guarded
 
 log = logging.getLogger(__name__)
 
 WORKSPACE_CONFIG = Path(".victor") / "config.toml"
+MAX_WORKSPACE_CONFIG_BYTES = 1_000_000
 
 # A cloned repository must not be able to send the user's API key elsewhere: keys and base
 # URLs are refused from workspace files (and keys from the editor's settings too; they
@@ -45,10 +47,18 @@ def read_workspace_config(root: Path) -> dict[str, Any]:
     """The ``[victor]``-less top-level table of ``.victor/config.toml`` (empty if absent)."""
     path = root / WORKSPACE_CONFIG
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        # Guarded: a link out of the folder, a FIFO or /dev/stdin is refused without blocking.
+        raw = read_guarded(root, WORKSPACE_CONFIG, max_bytes=MAX_WORKSPACE_CONFIG_BYTES)
+    except UnreadableFileError as exc:
+        if exc.missing:
+            return {}
+        raise ConfigError(f"{path}: {exc.reason}") from exc
+    except ReadRefusedError as exc:
+        log.warning("%s skipped: %s", path, exc.reason)
         return {}
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    try:
+        data = tomllib.loads(raw.data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     table = data.get("victor", data)
     refused = sorted(k for k in table if k in _NOT_FROM_WORKSPACE)

@@ -6,12 +6,21 @@ breaks the card (the watcher re-reads it on the next save).
 
 from __future__ import annotations
 
+import logging
 import os
 
 from victor.workspace import declared_other as other
 from victor.workspace import declared_python as py
 from victor.workspace.card import StyleFact
 from victor.workspace.declared_types import RANK_LINTER, Declaration
+from victor.workspace.guarded_read import (
+    ReadRefusedError,
+    UnreadableFileError,
+    display_name,
+    read_guarded,
+)
+
+log = logging.getLogger(__name__)
 
 PRETTIER_NAMES = frozenset(
     {".prettierrc", ".prettierrc.json", ".prettierrc.yaml", ".prettierrc.yml"}
@@ -58,12 +67,13 @@ def _dispatch(name: str, text: str, rel: str) -> list[Declaration]:
     return []
 
 
-def read_config_text(path: str) -> str | None:
-    """The text of a config file, or None when it is missing, unreadable or absurdly large."""
+def read_config_text(root: str, path: str) -> str | None:
+    """The text of a config file, or None when it is missing or refused (outside the workspace
+    through a link, not a regular file, absurdly large: said in the log)."""
     try:
-        if os.path.getsize(path) > MAX_CONFIG_BYTES:
-            return None
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
+        return read_guarded(root, path, max_bytes=MAX_CONFIG_BYTES).text()
+    except ReadRefusedError as exc:
+        if not (isinstance(exc, UnreadableFileError) and exc.missing):
+            shown = display_name(os.path.relpath(path, root).replace(os.sep, "/"))
+            log.warning("style config skipped: %s: %s", shown, exc.reason)
         return None

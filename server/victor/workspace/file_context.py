@@ -22,14 +22,17 @@ from victor.workspace.file_context_render import (
     selection_text,
     window_section,
 )
-from victor.workspace.languages import language_of
-from victor.workspace.paths import (
-    PathOutsideWorkspaceError,
-    SecretPathError,
-    is_git_ignored,
-    is_secret_path,
-    resolve_inside,
+from victor.workspace.guarded_read import (
+    NotRegularFileError,
+    OutsideWorkspaceError,
+    ReadRefusedError,
+    SecretFileError,
+    display_name,
+    read_guarded,
+    secret_refusal,
 )
+from victor.workspace.languages import language_of
+from victor.workspace.paths import is_git_ignored
 from victor.workspace.rules import CHARS_PER_TOKEN
 
 Position = tuple[int, int]
@@ -75,8 +78,12 @@ class FileContextInput:
 
 
 def needs_disk(inp: FileContextInput) -> bool:
-    """Whether rendering will read files (so async callers should use a thread)."""
-    return bool(inp.related_paths) or (inp.active_path is not None and inp.active_text is None)
+    """Whether rendering will read files or ask git (so async callers should use a thread)."""
+    return (
+        bool(inp.related_paths)
+        or bool(inp.open_documents)  # background buffers: `git check-ignore`
+        or (inp.active_path is not None and inp.active_text is None)
+    )
 
 
 def render_file_context(inp: FileContextInput, root: Path, budget_tokens: int = 6000) -> str:
@@ -129,16 +136,16 @@ def _display(path: str, root_real: str) -> tuple[str, bool]:
     """(path as shown, inside the workspace?)"""
     real = os.path.realpath(path)
     if real == root_real or real.startswith(root_real + os.sep):
-        return os.path.relpath(real, root_real).replace(os.sep, "/"), True
-    return str(path), False
+        return display_name(os.path.relpath(real, root_real).replace(os.sep, "/")), True
+    return display_name(str(path)), False
 
 
 def _active_doc(inp: FileContextInput, root_real: str, omitted: list[str]) -> Doc | None:
     if inp.active_path is None:
         return None
     path = os.path.join(root_real, inp.active_path)  # absolute paths stay as they are
-    shown, inside = _display(path, root_real)
-    if is_secret_path(shown if inside else path):
+    shown, _ = _display(path, root_real)
+    if secret_refusal(root_real, path):
         omitted.append(f"{shown} (secret file)")
         return None
     text = inp.active_text
@@ -155,24 +162,35 @@ def _other_docs(
 ) -> list[Doc]:
     docs: dict[str, Doc] = {}
     active_shown = active.shown if active is not None else None
+    background: list[tuple[str, str, str]] = []  # (full path, shown, text)
     for path, text in inp.open_documents.items():
-        shown, inside = _display(os.path.join(root_real, path), root_real)
+        full = os.path.join(root_real, path)
+        shown, inside = _display(full, root_real)
         if shown == active_shown or shown in docs:
             continue
-        if is_secret_path(shown if inside else path):
+        if secret_refusal(root_real, full):
             omitted.append(f"{shown} (secret file)")
         elif not inside:
             omitted.append(f"{shown} (outside the workspace)")
         elif "\0" not in text:
-            docs[shown] = Doc(shown, text, language_of(shown), "open in the editor")
+            background.append((full, shown, text))
     disk: list[tuple[str, str]] = []
     for path in inp.related_paths:
         full = os.path.join(root_real, path)
         shown, _ = _display(full, root_real)
         if shown == active_shown or shown in docs:
             continue  # an open buffer (or the active one) already stands for it
-        disk.append((full, shown))
-    ignored = {str(p) for p in is_git_ignored(Path(root_real), [Path(f) for f, _ in disk])}
+        if not any(shown == b[1] for b in background):
+            disk.append((full, shown))
+    # One git call for both: a git-ignored file open in a background tab is often a local
+    # secret (a config with passwords) the user did not point at; it stays out like on disk.
+    asked = [Path(f) for f, _, _ in background] + [Path(f) for f, _ in disk]
+    ignored = {str(p) for p in is_git_ignored(Path(root_real), asked)}
+    for full, shown, text in background:
+        if full in ignored or os.path.realpath(full) in ignored:
+            omitted.append(f"{shown} (git-ignored)")
+        else:
+            docs[shown] = Doc(shown, text, language_of(shown), "open in the editor")
     for full, shown in disk:
         if full in ignored or os.path.realpath(full) in ignored:
             omitted.append(f"{shown} (git-ignored)")
@@ -202,17 +220,17 @@ def _relevance(doc: Doc, active: Doc | None) -> float:
 
 def _read_disk(root_real: str, path: str, omitted: list[str], shown: str) -> str | None:
     try:
-        real = resolve_inside(Path(root_real), path)
-    except SecretPathError:
+        data = read_guarded(root_real, path, max_bytes=MAX_DISK_BYTES, truncate=True).data
+    except SecretFileError:
         omitted.append(f"{shown} (secret file)")
         return None
-    except PathOutsideWorkspaceError:
+    except OutsideWorkspaceError:
         omitted.append(f"{shown} (outside the workspace)")
         return None
-    try:
-        with open(real, "rb") as fh:
-            data = fh.read(MAX_DISK_BYTES)
-    except OSError:
+    except NotRegularFileError:
+        omitted.append(f"{shown} (not a regular file)")
+        return None
+    except ReadRefusedError:
         omitted.append(f"{shown} (unreadable)")
         return None
     if b"\0" in data:

@@ -39,7 +39,7 @@ def declared_for(path: Path, root: Path) -> tuple[str | None, dict[str, str | in
         found = []
         for name in sorted(CONFIG_NAMES):
             full = os.path.join(d, name)
-            text = read_config_text(full)
+            text = read_config_text(root_s, full)
             if text is None:
                 continue
             rel = os.path.relpath(full, root_s).replace(os.sep, "/")

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from victor.workspace.card import StyleFact
+from victor.workspace.guarded_read import ReadRefusedError, display_name, read_guarded
 from victor.workspace.observed_stats import FileStats, measure
 
 MAX_FILE_BYTES = 64_000  # the head of a file shows its style; generated giants are skipped
@@ -61,24 +62,23 @@ def observe(
         for path in paths:
             if budget < MIN_READ_BYTES:
                 break  # a few hundred bytes of a file say little about its style
-            text = _read_head(path, min(MAX_FILE_BYTES, budget))
+            text = _read_head(root, path, min(MAX_FILE_BYTES, budget))
             if text is None:
                 continue
             budget -= len(text)
             stats.append(measure(text, lang))
-            exts[os.path.splitext(path)[1] or os.path.basename(path)] += 1
+            exts[display_name(os.path.splitext(path)[1] or os.path.basename(path))] += 1
         if stats:
             label = exts.most_common(1)[0][0]
             result[lang] = summarize(stats, lang, label)
     return result
 
 
-def _read_head(path: str, limit: int) -> str | None:
+def _read_head(root: str, path: str, limit: int) -> str | None:
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit)
-    except OSError:
-        return None
+        data = read_guarded(root, path, max_bytes=limit, truncate=True).data
+    except ReadRefusedError:
+        return None  # a link out of the workspace, a FIFO, a device: not a sample
     if b"\0" in data:
         return None  # binary
     text = data.decode("utf-8", errors="replace")

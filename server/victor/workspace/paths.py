@@ -10,35 +10,91 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import subprocess
 from pathlib import Path
 
+from victor.workspace.safe_exec import git_command, git_env
+
 SECRET_NAME_PATTERNS: tuple[str, ...] = (
+    # environment files
     ".env",
     ".env.*",
     "*.env",
     ".envrc",
+    # private keys, key stores, password databases
     "*.pem",
     "*.key",
     "*.p12",
     "*.pfx",
     "*.jks",
     "*.keystore",
+    "*.ppk",
+    "*.kdb",
+    "*.kdbx",
+    "*.keychain",
     "id_rsa*",
     "id_dsa*",
     "id_ecdsa*",
     "id_ed25519*",
+    "master.key",
+    # credential stores of common tools
     ".netrc",
+    "_netrc",
     ".pgpass",
     ".npmrc",
     ".pypirc",
+    ".git-credentials",
+    ".dockercfg",
+    ".vault-token",
+    ".htpasswd",
+    "proftpdpasswd",
+    ".s3cfg",
+    ".boto",
+    ".passwd-s3fs",
+    ".my.cnf",
+    ".mylogin.cnf",
+    "kubeconfig",
+    "*.kubeconfig",
     "credentials",
     "credentials.json",
+    "credentials.xml",
+    "credentials.yml",
+    "credentials.yaml",
+    ".credentials",
+    "application_default_credentials.json",
+    "service-account*.json",
+    "*service-account-key*.json",
+    "*service_account*.json",
+    "sftp-config.json",
+    ".ftpconfig",
+    ".remote-sync.json",
+    "recentservers.xml",
+    # infrastructure state and variables (hold passwords and keys in clear text)
+    "*.tfstate",
+    "*.tfstate.backup",
+    "*.tfvars",
+    "*.tfvars.json",
+    # shell and REPL histories (secrets typed at a prompt)
+    ".*_history",
+    ".*history",
     "secrets.*",
     "*.secret",
     "*.secrets",
 )
-SECRET_DIR_NAMES: frozenset[str] = frozenset({".ssh", ".gnupg", ".aws", ".azure", ".kube"})
+# Names that are secrets only in a known folder: matched against the last parts of the path.
+SECRET_PATH_PATTERNS: tuple[tuple[str, ...], ...] = (
+    (".docker", "config.json"),
+    ("gh", "hosts.yml"),
+    (".config", "hub"),
+    ("gcloud", "*.db"),  # credentials.db, access_tokens.db
+    ("legacy_credentials", "*", "*"),
+    (".vscode", "sftp.json"),
+    ("etc", "shadow"),
+)
+SECRET_DIR_NAMES: frozenset[str] = frozenset(
+    {".ssh", ".gnupg", ".aws", ".azure", ".kube", ".password-store"}
+)
 
 
 class PathOutsideWorkspaceError(ValueError):
@@ -49,13 +105,27 @@ class SecretPathError(PermissionError):
     """The path names a secret file, which Victor never reads."""
 
 
+# One regular expression for all name patterns: checked for every file a search lists.
+_SECRET_NAME = re.compile("|".join(fnmatch.translate(p) for p in SECRET_NAME_PATTERNS))
+
+
 def is_secret_path(path: Path | str) -> bool:
     """True for files that hold secrets, judged by name (case-insensitively)."""
-    p = Path(path)
-    if any(part.lower() in SECRET_DIR_NAMES for part in p.parts[:-1]):
+    parts = [part.lower() for part in Path(path).parts]
+    if not parts:
+        return False
+    if any(part in SECRET_DIR_NAMES for part in parts[:-1]):
         return True
-    name = p.name.lower()
-    return any(fnmatch.fnmatchcase(name, pat) for pat in SECRET_NAME_PATTERNS)
+    name = parts[-1]
+    if _SECRET_NAME.match(name):
+        return True
+    for pattern in SECRET_PATH_PATTERNS:
+        tail = parts[-len(pattern) :]
+        if len(tail) == len(pattern) and all(
+            fnmatch.fnmatchcase(part, pat) for part, pat in zip(tail, pattern, strict=True)
+        ):
+            return True
+    return False
 
 
 def resolve_inside(root: Path, path: Path | str) -> Path:
@@ -86,25 +156,27 @@ def _is_within(path: Path, root: Path) -> bool:
     return True
 
 
-def is_git_ignored(root: Path, paths: list[Path]) -> set[Path]:
+def is_git_ignored(root: Path, paths: list[Path], timeout: float = 10.0) -> set[Path]:
     """The subset of ``paths`` that git ignores in the repository at ``root``.
 
-    Returns an empty set when ``root`` is not a git work tree or git is not installed.
-    Blocking: call from a thread.
+    Returns an empty set when ``root`` is not a git work tree, git is not installed or does not
+    answer within ``timeout`` seconds. Git runs with the repository's programs turned off
+    (victor.workspace.safe_exec). Names are passed as the file system's bytes, so a name that
+    is not UTF-8 is asked about like any other. Blocking: call from a thread.
     """
     if not paths:
         return set()
     try:
         proc = subprocess.run(
-            ["git", "-C", str(root), "check-ignore", "--no-index", "-z", "--stdin"],
-            input="\0".join(str(p) for p in paths).encode(),
+            git_command(root, "check-ignore", "--no-index", "-z", "--stdin"),
+            input=b"\0".join(os.fsencode(p) for p in paths),
             capture_output=True,
-            timeout=10,
+            timeout=max(0.1, timeout),
             check=False,
+            env=git_env(),
         )
     except (OSError, subprocess.TimeoutExpired):
         return set()
     if proc.returncode not in (0, 1):
         return set()
-    out = proc.stdout.decode(errors="replace").split("\0")
-    return {Path(p) for p in out if p}
+    return {Path(os.fsdecode(p)) for p in proc.stdout.split(b"\0") if p}

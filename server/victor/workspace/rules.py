@@ -7,8 +7,18 @@ shared fairly: small files go in whole, large ones are cut with a note saying so
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
+
+from victor.workspace.guarded_read import (
+    ReadRefusedError,
+    UnreadableFileError,
+    display_name,
+    read_guarded,
+)
+
+log = logging.getLogger(__name__)
 
 ROOT_RULES: tuple[str, ...] = (
     "AGENTS.md",
@@ -39,14 +49,23 @@ class RulesFile:
 
 
 def load_rules_file(root: str, rel: str) -> RulesFile | None:
-    path = os.path.join(root, *rel.split("/"))
+    """The rules file at ``rel``, or None when it is missing, empty or refused.
+
+    Rules go into the system prompt verbatim, so a symlink to a file outside the workspace
+    (``~/.ssh/id_rsa``, ``/proc/self/environ``), to a secret, or to a device is refused and the
+    refusal logged (see victor.workspace.guarded_read).
+    """
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_RULES_BYTES + 1)
-    except OSError:
+        found = read_guarded(root, rel, max_bytes=MAX_RULES_BYTES, truncate=True)
+    except UnreadableFileError as exc:
+        if not exc.missing:
+            log.warning("rules file skipped: %s", exc)
         return None
-    text = data[:MAX_RULES_BYTES].decode("utf-8", errors="replace").strip()
-    if len(data) > MAX_RULES_BYTES:
+    except ReadRefusedError as exc:
+        log.warning("rules file skipped: %s", exc)
+        return None
+    text = found.text().strip()
+    if found.truncated:
         text += "\n[... file longer than 256 kB; the rest was not read]"
     return RulesFile(rel, text) if text else None
 
@@ -84,9 +103,11 @@ def render_rules(files: list[RulesFile], budget_tokens: int = 4000) -> str:
     while kept:
         dropped = files[len(kept) :]
         tail = (
-            f"\n\n[omitted for the budget: {', '.join(f.path for f in dropped)}]" if dropped else ""
+            f"\n\n[omitted for the budget: {', '.join(display_name(f.path) for f in dropped)}]"
+            if dropped
+            else ""
         )
-        blocks = [f"\n### {f.path}\n" for f in kept]
+        blocks = [f"\n### {display_name(f.path)}\n" for f in kept]
         avail = budget - len(header) - len(tail) - sum(len(b) for b in blocks)
         if avail >= _MIN_SHARE * len(kept):
             shares = _fair_shares([len(f.text) for f in kept], avail)
@@ -116,7 +137,7 @@ def _cut(f: RulesFile, share: int) -> str:
         return f.text
 
     def note(n: int) -> str:
-        return f"\n[... truncated: {n} more characters of {f.path} not shown]"
+        return f"\n[... truncated: {n} more characters of {display_name(f.path)} not shown]"
 
     # The note's number is at most len(f.text), so its length bounds the real note's.
     keep = max(0, share - len(note(len(f.text))))

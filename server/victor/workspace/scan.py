@@ -149,7 +149,7 @@ def with_configs(snap: Snapshot, paths: Iterable[str]) -> Snapshot:
     touched: dict[str, list[Declaration]] = {}
     for path in paths:
         folder, name = os.path.split(path)
-        text = read_config_text(path)
+        text = read_config_text(snap.root, path)
         if name == EDITORCONFIG_NAME:
             if text is None:
                 editorconfigs.pop(folder, None)
@@ -165,7 +165,7 @@ def with_configs(snap: Snapshot, paths: Iterable[str]) -> Snapshot:
         found: list[Declaration] = []
         for name in sorted(CONFIG_NAMES - {EDITORCONFIG_NAME}):
             path = os.path.join(folder, name)
-            text = read_config_text(path)
+            text = read_config_text(snap.root, path)
             if text is not None:
                 found += parse_config(name, text, snap.rel(path))
         if found:

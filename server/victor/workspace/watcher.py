@@ -36,7 +36,17 @@ def make_filter(root: str) -> Callable[[Change, str], bool]:
 
 
 def _existing(dirs: list[str]) -> list[str]:
-    return [d for d in dirs if os.path.isdir(d)]
+    # watchfiles takes UTF-8 paths only: a folder whose name is other bytes is not watched
+    # (its files were still scanned; the catch-up check and the next scan see their edits).
+    return [d for d in dirs if _utf8(d) and os.path.isdir(d)]
+
+
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def watch_configs(
