@@ -5,7 +5,6 @@ edits with ``workspace/applyEdit`` and sends explanations to the chat session an
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -156,20 +155,21 @@ async def _edit(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
 
 async def _explain(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
     from victor.lsp.chat import run_turn
-    from victor.lsp.requests import prompt_context, resolve_target
+    from victor.lsp.requests import (
+        prompt_context,
+        refuse_secret,
+        request_document,
+        resolve_target,
+    )
 
     target = await resolve_target(ls, document_uri=action.uri)
-    doc = await asyncio.to_thread(ls.workspace.get_text_document, action.uri)
-    try:
-        source = await asyncio.to_thread(lambda: doc.source)  # reads the file if not open
-        start = doc.offset_at_position(
-            types.Position(action.range.start.line, action.range.start.character)
-        )
-        end = doc.offset_at_position(
-            types.Position(action.range.end.line, action.range.end.character)
-        )
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JsonRpcInvalidParams(f"uri: cannot read {action.uri}: {exc}") from None
+    refuse_secret(target, "uri")
+    doc = await request_document(ls, action.uri, "uri")
+    source = doc.source
+    start = doc.offset_at_position(
+        types.Position(action.range.start.line, action.range.start.character)
+    )
+    end = doc.offset_at_position(types.Position(action.range.end.line, action.range.end.character))
     code = source[start:end]
     name = target.path.name if target.path else action.uri
     message = (

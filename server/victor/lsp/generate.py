@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -10,7 +9,13 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from victor.agent.generation import finish_generation, generation_request
 from victor.lsp.chat import run_turn
-from victor.lsp.requests import prompt_context, require_session, resolve_target
+from victor.lsp.requests import (
+    prompt_context,
+    refuse_secret,
+    request_document,
+    require_session,
+    resolve_target,
+)
 from victor.lsp.server import VictorServer
 
 if TYPE_CHECKING:
@@ -23,12 +28,10 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
     uri = params.text_document.uri
     target = await resolve_target(ls, document_uri=uri)
     assert target.path is not None
+    refuse_secret(target, "textDocument.uri")
     await require_session(target, params.session_id)
-    doc = await asyncio.to_thread(ls.workspace.get_text_document, uri)
-    try:
-        lines = doc.lines
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JsonRpcInvalidParams(f"textDocument.uri: cannot read {uri}: {exc}") from None
+    doc = await request_document(ls, uri, "textDocument.uri")
+    lines = doc.lines
     if params.range is not None:
         rng = params.range
     else:

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 
 if TYPE_CHECKING:
+    from pygls.workspace import TextDocument
+
     from victor.agent.workspace_agent import WorkspaceAgent
     from victor.lsp.folders import Folder
     from victor.lsp.server import VictorServer
@@ -35,6 +37,49 @@ async def resolve_target(
         path = folders.path_of(document_uri)
         text = folders.open_text(path)
     return RequestTarget(folder, agent, path, text)
+
+
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # a file generate or a code action works on, not open
+
+
+def refuse_secret(target: RequestTarget, field: str) -> None:
+    """The secret policy for requests that send a document's text (generate, code actions):
+    the same files chat leaves out are refused here, before anything reaches the model."""
+    from pygls.exceptions import JsonRpcException
+
+    from victor.lsp.errors import REQUEST_FAILED
+    from victor.workspace.guarded_read import secret_refusal
+
+    if target.path is None:
+        return
+    reason = secret_refusal(target.folder.path, target.path)
+    if reason:
+        raise JsonRpcException(f"{field}: {reason}", REQUEST_FAILED, {"kind": "secret"})
+
+
+async def request_document(ls: VictorServer, uri: str, field: str) -> TextDocument:
+    """The editor's document for ``uri``; when it is not open, the file read through the
+    guarded reader in a thread (a FIFO, a device or a link out of the folder is refused)."""
+    import asyncio
+    from urllib.parse import unquote
+
+    from pygls.exceptions import JsonRpcInvalidParams
+    from pygls.workspace import TextDocument
+
+    from victor.workspace.guarded_read import ReadRefusedError, read_guarded
+
+    open_doc = ls.workspace.text_documents.get(unquote(uri))
+    if open_doc is not None:
+        return open_doc
+    folder = ls.folders.folder_for(document_uri=uri)
+    path = ls.folders.path_of(uri)
+    try:
+        content = await asyncio.to_thread(
+            read_guarded, folder.path, path, max_bytes=MAX_DOCUMENT_BYTES
+        )
+    except ReadRefusedError as exc:
+        raise JsonRpcInvalidParams(f"{field}: cannot read {uri}: {exc.reason}") from None
+    return TextDocument(uri, source=content.text(), position_codec=ls.workspace.position_codec)
 
 
 def prompt_context(

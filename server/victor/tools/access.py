@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from victor.tools.base import ToolError
+from victor.workspace.guarded_read import display_name
 from victor.workspace.paths import (
     SECRET_DIR_NAMES,
     PathOutsideWorkspaceError,
@@ -89,6 +90,10 @@ class WorkspaceAccess:
         parts = self.relative_parts(real)
         return "/".join(parts) if parts else "."
 
+    def shown(self, real: Path) -> str:
+        """``relative`` made safe for a tool result: a name that is not UTF-8 shows U+FFFD."""
+        return display_name(self.relative(real))
+
     def open_text(self, real: Path, given: str | None = None) -> str | None:
         """Unsaved editor text of the file, if it is open."""
         if self._open_document is None:
@@ -109,8 +114,8 @@ class WorkspaceAccess:
                 return text
         return None
 
-    def ignored(self, paths: list[Path]) -> set[Path]:
-        return is_git_ignored(self.root, paths)
+    def ignored(self, paths: list[Path], timeout: float = 10.0) -> set[Path]:
+        return is_git_ignored(self.root, paths, timeout)
 
     def refuse_if_ignored(self, real: Path, given: str) -> None:
         if self.ignored([real]):

@@ -6,11 +6,12 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from victor.protocols import ToolSpec
 from victor.tools.access import BINARY_SNIFF_BYTES, WorkspaceAccess, is_skipped_dir, looks_binary
 from victor.tools.base import Tool, ToolError, ToolResult
+from victor.workspace.guarded_read import ReadRefusedError, open_guarded
 
 MAX_READ_LINES = 2000
 MAX_READ_CHARS = 60_000
@@ -18,6 +19,8 @@ MAX_LINE_CHARS = 2000
 # After the requested lines are collected we keep counting lines (so the header can say
 # "of N"), but not through gigabytes of log file.
 MAX_COUNT_BYTES = 32 * 1024 * 1024
+# A line is read at most this much at a time; the rest of a longer one is counted, not kept.
+MAX_LINE_BYTES = 64 * 1024
 MAX_LIST_ENTRIES = 400
 MAX_LIST_DEPTH = 5
 
@@ -30,16 +33,50 @@ def buffer_lines(text: str) -> Iterator[str]:
     yield from lines
 
 
-def _disk_lines(path: Path, given: str, counter: list[int]) -> Iterator[str]:
-    with open(path, "rb") as f:
-        if looks_binary(f.read(BINARY_SNIFF_BYTES)):
-            size = os.fstat(f.fileno()).st_size
-            raise ToolError(f"{given} looks like a binary file ({size} bytes); only text is shown")
-        f.seek(0)
-        for number, raw in enumerate(f):
-            counter[0] += len(raw)
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            yield line.removeprefix("\ufeff") if number == 0 else line
+class CutLine(str):
+    """The head of a line too long to read whole; ``length`` says how long it really was."""
+
+    length: str
+
+
+def _disk_lines(
+    access: WorkspaceAccess, real: Path, given: str, counter: list[int]
+) -> Iterator[str]:
+    """Lines of a file on disk, each read with a bounded buffer: a 300 MB one-line file costs
+    MAX_LINE_BYTES of memory, not 300 MB. ``counter[0]`` counts the bytes read."""
+    try:
+        with open_guarded(access.root, real) as (_, f, size):
+            if looks_binary(f.read(BINARY_SNIFF_BYTES)):
+                raise ToolError(
+                    f"{given} looks like a binary file ({size} bytes); only text is shown"
+                )
+            f.seek(0)
+            number = 0
+            while raw := f.readline(MAX_LINE_BYTES):
+                counter[0] += len(raw)
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if number == 0:
+                    line = line.removeprefix("\ufeff")
+                number += 1
+                if raw.endswith(b"\n") or len(raw) < MAX_LINE_BYTES:
+                    yield line
+                    continue
+                cut = CutLine(line)
+                cut.length = f"{len(raw) + _skip_rest_of_line(f, counter)} bytes"
+                yield cut
+    except ReadRefusedError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def _skip_rest_of_line(f: BinaryIO, counter: list[int]) -> int:
+    """Read past the rest of a long line (piece by piece: memory stays bounded)."""
+    skipped = 0
+    while more := f.readline(MAX_LINE_BYTES):
+        counter[0] += len(more)
+        skipped += len(more)
+        if more.endswith(b"\n"):
+            break
+    return skipped
 
 
 class ReadFileTool(Tool):
@@ -92,7 +129,7 @@ class ReadFileTool(Tool):
             raise ToolError(f"end_line ({end}) is before start_line ({start})")
         real = self.access.resolve(given)
         text = self.access.open_text(real, given)
-        counter = [0]
+        counter = [0]  # bytes read from disk
         if text is not None:
             lines, source = buffer_lines(text), " (as open in the editor)"
         else:
@@ -100,13 +137,10 @@ class ReadFileTool(Tool):
                 raise ToolError(f"{given}: no such file (list_directory or search_text can help)")
             if real.is_dir():
                 raise ToolError(f"{given} is a directory; use list_directory")
-            if not real.is_file():
-                raise ToolError(f"{given} is not a regular file")  # a FIFO would block forever
             self.access.refuse_if_ignored(real, given)
-            lines, source = _disk_lines(real, given, counter), ""
-        return ToolResult(
-            self._format(self.access.relative(real), source, lines, start, end, counter)
-        )
+            # Regular files only, checked on the open file (a FIFO would block forever).
+            lines, source = _disk_lines(self.access, real, given, counter), ""
+        return ToolResult(self._format(self.access.shown(real), source, lines, start, end, counter))
 
     def _format(
         self,
@@ -128,7 +162,9 @@ class ReadFileTool(Tool):
         for number, line in enumerate(lines, start=1):
             total = number
             if capped_at is None and start <= number <= last_wanted:
-                if len(line) > MAX_LINE_CHARS:
+                if isinstance(line, CutLine):
+                    line = f"{line[:MAX_LINE_CHARS]} … [line cut, {line.length}]"
+                elif len(line) > MAX_LINE_CHARS:
                     line = f"{line[:MAX_LINE_CHARS]} … [line cut, {len(line)} characters]"
                 entry = f"{number:>6}\t{line}"
                 if shown and chars + len(entry) > MAX_READ_CHARS:
@@ -214,7 +250,7 @@ class ListDirectoryTool(Tool):
             if full or not next_level:
                 break
             level = next_level
-        rel = self.access.relative(base)
+        rel = self.access.shown(base)
         header = f"{rel}/" if rel != "." else "Workspace root"
         lines = [f"{header} (depth {depth}):"]
         lines += [label for _, label in sorted(entries)] or ["(empty)"]
@@ -252,17 +288,17 @@ class ListDirectoryTool(Tool):
             if path in ignored:
                 skipped["ignored"] += 1
                 continue
-            rel = self.access.relative(path)
+            rel = self.access.shown(path)
             if entry.is_symlink():
                 target = os.path.realpath(path)
                 try:
-                    inside = self.access.resolve(rel)
+                    inside = self.access.resolve(self.access.relative(path))
                 except ToolError:
                     skipped["unsafe links"] += 1
                     continue
                 kind = "/" if os.path.isdir(target) else ""
                 # Linked folders are shown, not entered: links can form cycles.
-                out.append((path, False, f"{rel}{kind} -> {self.access.relative(inside)}{kind}"))
+                out.append((path, False, f"{rel}{kind} -> {self.access.shown(inside)}{kind}"))
             elif entry.is_dir(follow_symlinks=False):
                 out.append((path, True, f"{rel}/"))
             else:

@@ -1,8 +1,12 @@
 """search_text: find lines in workspace files.
 
 Which files: ``git ls-files`` (tracked + untracked-not-ignored) when the folder is in a git
-work tree, else a walk of the folder. Matching is always Python's ``re`` so a regex means the
-same thing whichever way the files were found (``git grep -E`` would not know ``\\d``).
+work tree, else a walk of the folder. Git runs with the repository's own programs turned off
+(victor.workspace.safe_exec): a checkout's ``core.fsmonitor`` must not run when the model
+searches. Regular expressions use RE2 (google-re2), which matches in linear time: a pattern
+like ``(a+)+$`` cannot freeze the daemon, and patterns RE2 cannot run in linear time
+(look-around, backreferences) get a clear error. One time budget covers everything: listing
+the candidates, filtering them, and matching (checked every few hundred lines).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,8 @@ from victor.protocols import ToolSpec
 from victor.tools.access import BINARY_SNIFF_BYTES, WorkspaceAccess, is_skipped_dir, looks_binary
 from victor.tools.base import Tool, ToolError, ToolResult
 from victor.tools.files import buffer_lines
+from victor.workspace.guarded_read import ReadRefusedError, read_guarded
+from victor.workspace.safe_exec import git_command, git_env
 
 DEFAULT_RESULTS = 50
 MAX_RESULTS = 200
@@ -26,40 +33,50 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_MATCH_LINE_CHARS = 300
 # A bound on one call: the model is waiting, and a partial answer that says so is better.
 TIME_BUDGET_SECONDS = 15.0
+LINES_PER_CLOCK_CHECK = 256
+WALK_ENTRIES_PER_CLOCK_CHECK = 512
+
+Matcher = Callable[[str], object]
 
 
-def git_files(base: Path) -> list[Path] | None:
-    """Files under ``base`` that git tracks or would track; None if not in a git work tree."""
+class BudgetSpent(Exception):
+    """The time budget ran out while the candidate files were being listed."""
+
+
+def git_files(base: Path, timeout: float = 30.0) -> list[Path] | None:
+    """Files under ``base`` that git tracks or would track; None if not in a git work tree
+    (or git did not answer within ``timeout`` seconds)."""
     try:
         proc = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(base),
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ],
+            git_command(base, "ls-files", "-z", "--cached", "--others", "--exclude-standard"),
             capture_output=True,
-            timeout=30,
+            stdin=subprocess.DEVNULL,
+            timeout=max(0.1, timeout),
             check=False,
+            env=git_env(),
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except subprocess.TimeoutExpired as exc:
+        raise BudgetSpent from exc
+    except OSError:
         return None
     if proc.returncode != 0:
         return None
-    names = sorted({n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n})
+    names = sorted({os.fsdecode(n) for n in proc.stdout.split(b"\0") if n})
     return [base / name for name in names]
 
 
-def walked_files(base: Path) -> list[Path]:
-    out = []
+def walked_files(base: Path, deadline: float = float("inf")) -> list[Path]:
+    out: list[Path] = []
+    seen = 0
     for directory, dirnames, filenames in os.walk(base, followlinks=False):
         # Prune in place so os.walk never descends into dependency trees or secret folders.
         dirnames[:] = sorted(d for d in dirnames if not is_skipped_dir(d))
         out.extend(Path(directory) / name for name in sorted(filenames))
+        seen += len(filenames) + 1
+        if seen >= WALK_ENTRIES_PER_CLOCK_CHECK:
+            seen = 0
+            if time.monotonic() > deadline:
+                raise BudgetSpent
     return out
 
 
@@ -69,8 +86,9 @@ class SearchTextTool(Tool):
         self.spec = ToolSpec(
             name="search_text",
             description=(
-                "Search the workspace's text files for a string, or for a Python regular "
-                "expression with regex=true, and return matching lines as "
+                "Search the workspace's text files for a string, or for a regular expression "
+                "with regex=true (RE2 syntax: like Python's, without look-around or "
+                "backreferences), and return matching lines as "
                 "'path:line: text' (paths relative to the workspace root, ready for read_file). "
                 "Case-insensitive unless the query contains an uppercase letter. Searches under "
                 "path (a folder or one file; default the whole workspace). Open editor buffers "
@@ -92,7 +110,7 @@ class SearchTextTool(Tool):
                     },
                     "regex": {
                         "type": "boolean",
-                        "description": "Treat query as a Python regular expression. Default false.",
+                        "description": "Treat query as a regular expression (RE2). Default false.",
                     },
                     "max_results": {
                         "type": "integer",
@@ -107,18 +125,25 @@ class SearchTextTool(Tool):
         )
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
+        # A worker thread: the event loop (victor/status, cancellation) stays free meanwhile.
         return await asyncio.to_thread(self._search, arguments)
 
     def _search(self, arguments: dict[str, Any]) -> ToolResult:
+        deadline = time.monotonic() + TIME_BUDGET_SECONDS
         query: str = arguments["query"]
         limit: int = arguments.get("max_results", DEFAULT_RESULTS)
-        pattern = _compile(query, bool(arguments.get("regex", False)))
+        matches_line = _compile(query, bool(arguments.get("regex", False)))
         given = arguments.get("path", ".") or "."
         base = self.access.resolve(given)
         if not base.exists():
             raise ToolError(f"{given}: no such file or folder")
-        files = self._candidates(base, given)
-        deadline = time.monotonic() + TIME_BUDGET_SECONDS
+        try:
+            files = self._candidates(base, given, deadline)
+        except BudgetSpent:
+            return ToolResult(
+                f"[time limit of {TIME_BUDGET_SECONDS:.0f}s reached while listing the files to "
+                "search; nothing was searched. Narrow the search with path]"
+            )
         matches: list[str] = []
         searched = 0
         skipped = 0
@@ -132,15 +157,20 @@ class SearchTextTool(Tool):
                 skipped += 1
                 continue
             searched += 1
-            rel = self.access.relative(path)
+            rel = self.access.shown(path)
             for number, line in enumerate(lines, start=1):
-                if pattern.search(line):
+                if number % LINES_PER_CLOCK_CHECK == 0 and time.monotonic() > deadline:
+                    stopped = f"time limit of {TIME_BUDGET_SECONDS:.0f}s reached in {rel}"
+                    break
+                if matches_line(line):
                     text = line.strip()
                     if len(text) > MAX_MATCH_LINE_CHARS:
                         text = text[:MAX_MATCH_LINE_CHARS] + " …"
                     matches.append(f"{rel}:{number}: {text}")
                     if len(matches) >= limit:
                         break
+            if stopped:
+                break
             if len(matches) >= limit:
                 stopped = f"stopped at max_results={limit}; narrow the query or path for more"
                 break
@@ -150,22 +180,24 @@ class SearchTextTool(Tool):
             found = f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
             out = [*matches, f"[{found}; {searched} files searched]"]
         if skipped:
-            out.append(f"[{skipped} binary or very large files skipped]")
+            out.append(f"[{skipped} binary, very large or unreadable files skipped]")
         if stopped:
             out.append(f"[{stopped}; results may be incomplete]")
         return ToolResult("\n".join(out))
 
-    def _candidates(self, base: Path, given: str) -> list[Path]:
+    def _candidates(self, base: Path, given: str, deadline: float) -> list[Path]:
         if base.is_file():
             if self.access.open_text(base, given) is None:
                 self.access.refuse_if_ignored(base, given)
             return [base]
         if base != self.access.root:
             self.access.refuse_if_ignored(base, given)
-        listed = git_files(base)
-        files = walked_files(base) if listed is None else listed
+        listed = git_files(base, timeout=deadline - time.monotonic())
+        files = walked_files(base, deadline) if listed is None else listed
         safe = []
-        for path in files:
+        for index, path in enumerate(files):
+            if index % WALK_ENTRIES_PER_CLOCK_CHECK == 0 and time.monotonic() > deadline:
+                raise BudgetSpent
             if not self.access.visible(path):
                 continue
             try:  # symlinks may point outside or at secrets: apply the full rule to each file
@@ -177,7 +209,9 @@ class SearchTextTool(Tool):
         if listed is not None:
             # ls-files also lists tracked files that match .gitignore; read_file refuses those,
             # so search skips them too (one git call for the whole batch).
-            ignored = self.access.ignored(safe)
+            ignored = self.access.ignored(safe, timeout=deadline - time.monotonic())
+            if time.monotonic() > deadline:
+                raise BudgetSpent  # git may have given up: do not search what it did not judge
             safe = [p for p in safe if p not in ignored]
         return safe
 
@@ -186,22 +220,33 @@ class SearchTextTool(Tool):
         if text is not None:
             return list(buffer_lines(text))
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                return None
-            data = path.read_bytes()
-        except OSError:
-            return None
+            data = read_guarded(self.access.root, path, max_bytes=MAX_FILE_BYTES).data
+        except ReadRefusedError:
+            return None  # too large, not a regular file, or a link that turned bad since
         if looks_binary(data[:BINARY_SNIFF_BYTES]):
             return None
         return list(buffer_lines(data.decode("utf-8", "replace").removeprefix("\ufeff")))
 
 
-def _compile(query: str, regex: bool) -> re.Pattern[str]:
+def _compile(query: str, regex: bool) -> Matcher:
     # Smart case, as in ripgrep: a query with capitals means the user cares about case.
-    flags = 0 if any(ch.isupper() for ch in query) else re.IGNORECASE
+    sensitive = any(ch.isupper() for ch in query)
     if not regex:
-        return re.compile(re.escape(query), flags)
+        # A literal cannot backtrack; Python's own search is the fastest way to find it.
+        return re.compile(re.escape(query), 0 if sensitive else re.IGNORECASE).search
+    import re2  # imported on first use: most searches are literal
+
+    options = re2.Options()
+    options.case_sensitive = sensitive
+    options.log_errors = False
     try:
-        return re.compile(query, flags)
-    except re.error as exc:
-        raise ToolError(f"invalid regular expression {query!r}: {exc}") from exc
+        return re2.compile(query, options).search
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ToolError(
+            f"invalid regular expression {query!r}: {reason}. The search engine (RE2) runs in "
+            "linear time, so it has no look-around ((?=, (?!, (?<=) and no backreferences "
+            "(\\1); search for a simpler pattern and read the matches"
+        ) from exc
