@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from victor.protocols import PromptContext
 from victor.workspace.contributors import RulesContributor
 from victor.workspace.rules import RulesFile, estimate_tokens, render_rules
+from victor.workspace.style import WorkspaceStyle
 
 
 def test_rules_found_with_paths_in_documented_order(scanned) -> None:
@@ -87,3 +93,33 @@ def test_rules_budget_holds_for_any_sizes(sizes, budget) -> None:
             assert section.startswith(f.text[:50]) or not f.text
         else:
             assert f.path in text or not text
+
+
+@pytest.fixture
+def non_utf8_tree(tmp_path):
+    root = tmp_path / "ws"
+    (root / os.fsdecode(b"d\xe9")).mkdir(parents=True)
+    (root / "app.py").write_text("def f():\n    return 1\n")
+    (root / os.fsdecode(b"caf\xe9.py")).write_text("x = 1\n")
+    (root / os.fsdecode(b"d\xe9") / "AGENTS.md").write_text("Be brief.\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that keeps raw bytes")
+async def test_scan_survives_names_that_are_not_utf8(non_utf8_tree) -> None:
+    """Issue 11 item 15: a file ``b'caf\\xe9.py'`` crashed the style scan (git check-ignore got
+    a str it could not encode) and a folder ``b'd\\xe9'`` the watcher."""
+    root = non_utf8_tree
+    style = WorkspaceStyle(root)
+    await style.start()
+    try:
+        assert await style.wait_ready(20)
+        assert style.error is None
+        rendered = render_rules(list(style.rules()))
+        assert "### d\ufffd/AGENTS.md\nBe brief." in rendered
+        rendered.encode("utf-8")
+        card = style.style_card(root / "app.py")
+        assert card.render().encode("utf-8")
+    finally:
+        await style.stop()
