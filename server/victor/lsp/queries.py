@@ -45,6 +45,8 @@ def setup(server: VictorServer) -> None:
 
         parse(StatusParams, raw)  # none or {}: anything but an object is InvalidParams
         folders = ls.folders.all
+        for folder in folders:
+            await ls.folders.refresh_trust(folder)
         started = ls.folders.started_agents()
         if started:
             orchestrator = started[0][1].orchestrator
@@ -66,5 +68,14 @@ def setup(server: VictorServer) -> None:
             "provider": provider,
             "model": model,
             "workspaceFolders": [f.uri or from_fs_path(str(f.path)) for f in folders],
+            "folders": [
+                {
+                    "uri": f.uri or from_fs_path(str(f.path)),
+                    "trusted": f.trust.trusted,
+                    "trustSource": f.trust.source,
+                    "ignoredSettings": list(f.ignored_settings),
+                }
+                for f in folders
+            ],
             "ready": ready,
         }

@@ -149,23 +149,24 @@ class VictorServer(LanguageServer):
         finally:
             self.shutdown()
 
-    def warn_once(self, key: str, message: str) -> None:
-        """``window/showMessage`` once per key (e.g. once per provider configuration)."""
+    def warn_once(self, key: str, message: str, *, warning: bool = False) -> bool:
+        """``window/showMessage`` once per key (e.g. once per provider configuration);
+        False when it was shown before."""
         from lsprotocol import types
 
         if key in self._auth_warned:
-            return
+            return False
         self._auth_warned.add(key)
-        self.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Error, message=message)
-        )
+        kind = types.MessageType.Warning if warning else types.MessageType.Error
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        return True
 
 
 def create_server() -> VictorServer:
-    from victor.lsp import chat, code_actions, lifecycle, queries, sessions
+    from victor.lsp import chat, code_actions, lifecycle, queries, sessions, trust
 
     server = VictorServer()
-    for module in (lifecycle, chat, sessions, queries, code_actions):
+    for module in (lifecycle, chat, sessions, queries, code_actions, trust):
         module.setup(server)
     return server
 
