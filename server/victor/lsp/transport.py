@@ -144,10 +144,6 @@ class ConnectionGate:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername") or "a local socket"
-        if self.busy:
-            log.warning("refused a connection from %s: a client is already connected", peer)
-            writer.close()
-            return
         try:
             body = await asyncio.wait_for(
                 read_message(reader, MAX_FIRST_MESSAGE), FIRST_MESSAGE_SECONDS
@@ -167,6 +163,11 @@ class ConnectionGate:
             return
         except (FramingError, TimeoutError) as exc:
             log.warning("refused a connection from %s: %s", peer, exc or "no message in time")
+            writer.close()
+            return
+        if self.busy:
+            log.warning("refused a connection from %s: a client is already connected", peer)
+            self._reply_error(writer, first.get("id"), "victor: another client is connected")
             writer.close()
             return
         self.busy = True
