@@ -46,11 +46,16 @@ async def test_no_spelling_of_a_base_url_or_data_dir_leaves_the_workspace_file(
         )
     daemon = await start(folders)
 
+    answers = []
     for folder in folders:
-        result = await daemon.chat("hello", workspaceFolder=uri_of(folder))
-        assert result["content"] == "Echo: hello"
+        try:
+            result = await daemon.chat("hello", workspaceFolder=uri_of(folder))
+        except Exception as exc:  # noqa: BLE001 - the leak check below comes first
+            result = {"error": repr(exc)}
+        answers.append(result.get("content") or result)
 
     assert attacker.requests == []  # not one request, so not one key
+    assert answers == ["Echo: hello"] * len(folders)
     bodies = daemon.bodies()
     assert len(bodies) == len(folders) and all(b["max_tokens"] == 321 for b in bodies)
     # the key went only to the user's own server

@@ -101,8 +101,8 @@ def screen_workspace_config(
                 IgnoredSetting(
                     source,
                     key,
-                    "not allowed in a workspace file (it names a URL, a path, a secret or "
-                    "a data location); set it in the editor's settings or the environment",
+                    "not allowed in a workspace file (URLs, paths, keys and data locations "
+                    "come from the editor's settings or the environment)",
                 )
             )
     return accepted, ignored
