@@ -108,6 +108,9 @@ export function serverEnv(
   }
   env.PYTHONUNBUFFERED = '1';
   env.PYTHONIOENCODING = 'utf-8';
+  // `python -m victor` runs with the workspace folder as its working directory; without this
+  // (Python 3.11+) a `victor/` package committed in the repository would be imported instead.
+  env.PYTHONSAFEPATH = '1';
   return env;
 }
 
@@ -128,10 +131,38 @@ export interface InterpreterInputs {
   /** Used to expand a leading `~`. */
   home?: string;
   platform?: string;
+  /** VS Code's workspace trust; false: no interpreter from inside `workspaceFolders`. */
+  trusted?: boolean;
+  /** The workspace folders' paths (an untrusted one may not provide the interpreter). */
+  workspaceFolders?: string[];
 }
 
-/** `victor.pythonPath`, else the Python extension's interpreter, else `python3` (`python` on Windows). */
+/**
+ * `victor.pythonPath`, else the Python extension's interpreter, else `python3` (`python` on
+ * Windows). In an untrusted workspace a candidate inside a workspace folder (a committed
+ * `.venv/bin/python`) is skipped: it would run with the API key in its environment.
+ */
 export function chooseInterpreter(inputs: InterpreterInputs): Interpreter {
+  const chosen = chooseAnyInterpreter(inputs);
+  if (inputs.trusted === false && chosen.source !== 'default' && insideAny(chosen.command, inputs.workspaceFolders ?? [])) {
+    return chooseAnyInterpreter({ ...inputs, configured: null, pythonExtension: null });
+  }
+  return chosen;
+}
+
+/** Whether `path` is one of `folders` or inside one (a relative path counts as inside). */
+export function insideAny(path: string, folders: readonly string[]): boolean {
+  const isAbsolute = path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\');
+  if (!isAbsolute) return path.includes('/') || path.includes('\\');
+  const norm = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '');
+  const target = norm(path);
+  return folders.some((folder) => {
+    const root = norm(folder);
+    return root !== '' && (target === root || target.startsWith(`${root}/`));
+  });
+}
+
+function chooseAnyInterpreter(inputs: InterpreterInputs): Interpreter {
   const configured = inputs.configured?.trim();
   if (configured) {
     let command = configured;
