@@ -52,9 +52,10 @@ def setup(server: VictorServer) -> None:
             orchestrator = started[0][1].orchestrator
             provider, model = orchestrator.provider.name, orchestrator.model
         else:
-            from victor.config.loader import load_settings
+            from victor.config.loader import load_settings_report
 
-            settings = load_settings(
+            # ignored keys are reported when the folder's agent starts, not at every poll
+            settings, _ = load_settings_report(
                 folders[0].path if folders else None, init_options=ls.folders.init_options
             )
             from victor.providers import default_model
