@@ -209,6 +209,11 @@ class ConnectionGate:
 
 async def serve_tcp(server: VictorServer, host: str, port: int, token_file: Path | None) -> None:
     """Listen on ``host:port``; the token goes to ``token_file`` (default: runtime dir)."""
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning(
+            "listening on %s: other machines can reach the daemon (the token still applies)",
+            host,
+        )
     token = new_token()
     gate = ConnectionGate(server, token, "")
     listener = await asyncio.start_server(gate.handle, host, port)
