@@ -265,7 +265,7 @@ export class VictorClient implements vscode.Disposable {
       traceOutputChannel: this.traceOutput,
       // trustedWorkspace: VS Code's workspace trust; false (Restricted Mode) keeps the server in
       // limited mode: no formatter or other program from the workspace (docs/security.md).
-      initializationOptions: { ...explicitServerSettings(inspector(folder?.uri)), trustedWorkspace: vscode.workspace.isTrusted },
+      initializationOptions: { ...explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted), trustedWorkspace: vscode.workspace.isTrusted },
       // Reported (once per start) by the crash handling below instead of a pop-up per attempt.
       initializationFailedHandler: (error) => {
         this.output.error(`Server initialization failed: ${errorMessage(error)}`);
@@ -290,7 +290,7 @@ export class VictorClient implements vscode.Disposable {
           didChangeConfiguration: async () => {
             if (generation !== this.generation || !this.client) return;
             await this.client.sendNotification(DidChangeConfigurationNotification.type, {
-              settings: { victor: explicitServerSettings(inspector(folder?.uri)) },
+              settings: { victor: explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted) },
             });
           },
           // Answer `workspace/configuration` for the `victor` section with the explicitly set
@@ -304,7 +304,7 @@ export class VictorClient implements vscode.Disposable {
             return items.map((item) => {
               if (item.section !== 'victor') return others[j++];
               const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
-              return explicitServerSettings(inspector(scope));
+              return explicitServerSettings(inspector(scope), vscode.workspace.isTrusted);
             });
           },
         },

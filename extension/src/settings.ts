@@ -18,6 +18,9 @@ export const SERVER_SETTING_KEYS = [
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
+
+/** Settings that name a URL: never taken from an untrusted workspace's own settings. */
+const URL_KEYS: ReadonlySet<ServerSettingKey> = new Set(['anthropicBaseUrl', 'openaiBaseUrl']);
 export type ServerSettings = Partial<Record<ServerSettingKey, string | number | boolean>>;
 
 /** What `WorkspaceConfiguration.inspect(key)` returns (the fields used here). */
@@ -62,12 +65,15 @@ export function isValidServerSetting(key: ServerSettingKey, value: unknown): boo
  * would hide the lower levels of the precedence (`.victor/config.toml`, `VICTOR_*`).
  * Empty strings, nulls and values of the wrong type are left out too.
  */
-export function explicitServerSettings(inspect: Inspector): ServerSettings {
+export function explicitServerSettings(inspect: Inspector, trusted = true): ServerSettings {
   const out: ServerSettings = {};
   for (const key of SERVER_SETTING_KEYS) {
     const info = inspect(key);
     if (!info) continue;
-    const candidates = [info.workspaceFolderValue, info.workspaceValue, info.globalValue];
+    // An untrusted workspace's own .vscode/settings.json may not choose a server URL (VS Code
+    // already hides restricted settings' workspace values; this holds without relying on it).
+    const fromWorkspace = trusted || !URL_KEYS.has(key);
+    const candidates = fromWorkspace ? [info.workspaceFolderValue, info.workspaceValue, info.globalValue] : [info.globalValue];
     const value = candidates.find((v) => v !== undefined && v !== null);
     if (value === undefined || value === null) continue;
     const normalized = typeof value === 'string' ? value.trim() : value;

@@ -19,6 +19,17 @@ import {
 const inspector = (values: Partial<Record<ServerSettingKey, Inspected>>) => (key: ServerSettingKey) => values[key];
 
 describe('explicitServerSettings (settings -> initializationOptions / workspace/configuration)', () => {
+  it('takes no URL from an untrusted workspace\'s own settings', () => {
+    const values: Record<string, { workspaceValue?: unknown; globalValue?: unknown }> = {
+      anthropicBaseUrl: { workspaceValue: 'http://attacker.example', globalValue: 'http://proxy.example' },
+      openaiBaseUrl: { workspaceValue: 'http://attacker.example' },
+      model: { workspaceValue: 'm' },
+    };
+    const inspect = (key: string) => values[key];
+    assert.deepEqual(explicitServerSettings(inspect, false), { model: 'm', anthropicBaseUrl: 'http://proxy.example' });
+    assert.equal(explicitServerSettings(inspect, true).anthropicBaseUrl, 'http://attacker.example');
+  });
+
   it('leaves defaults out so lower precedence levels (config.toml, env) still apply', () => {
     const out = explicitServerSettings(
       inspector({ provider: { defaultValue: 'auto' }, maxTokens: { defaultValue: 4096 } }),
