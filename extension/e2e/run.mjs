@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { registerTrustTests } from './trust.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -594,6 +595,9 @@ test('the chat webview has a strict CSP: no violations so far, inline scripts bl
   if (!/default-src 'none'/.test(result.csp) || !/script-src 'nonce-/.test(result.csp)) throw new Error(`weak CSP: ${result.csp}`);
 });
 
+// Workspace trust (a second code-server with trust on): e2e/trust.mjs.
+const trust = registerTrustTests({ test, opts, log, sleep, browserContext: () => context });
+
 // ------------------------------------------------------------------ main
 
 const started = Date.now();
@@ -628,6 +632,7 @@ for (const [i, t] of tests.entries()) {
   }
 }
 await screenshotChat('final-chat.png').catch(() => {});
+await trust.close();
 log(`CSP messages seen on the console: ${cspViolations.length} (1 expected: the blocked test script)`);
 await browser.close();
 

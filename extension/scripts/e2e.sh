@@ -219,7 +219,8 @@ curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$WORK/code-serve
 log "run the browser test"
 cd "$EXT_DIR"
 set +e
-node e2e/run.mjs --url "http://127.0.0.1:$PORT/" --model-url "$MODEL_URL" --workspace "$WORK/workspace" \
+VICTOR_E2E_NODE24="$NODE24" VICTOR_E2E_CS_ENTRY="$CS_ENTRY" VICTOR_E2E_WORK="$WORK" VICTOR_E2E_PY="$PY" \
+  node e2e/run.mjs --url "http://127.0.0.1:$PORT/" --model-url "$MODEL_URL" --workspace "$WORK/workspace" \
   --results "$RESULTS" --server-pgid "$CS_PGID" --chromium "$CHROMIUM" | tee "$WORK/run.log"
 status=${PIPESTATUS[0]}
 set -e

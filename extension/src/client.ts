@@ -28,6 +28,7 @@ import {
   type GenerateResult,
   type SessionDetail,
   type SessionSummary,
+  type SetTrustParams,
   type StatusResult,
   type SystemPromptResult,
   type EditorContextParams,
@@ -63,6 +64,7 @@ export class VictorClient implements vscode.Disposable {
   private lastError: string | undefined;
   private readyWaiters: Array<{ resolve: (c: LanguageClient) => void; reject: (e: Error) => void }> = [];
   private statusValue: StatusResult | undefined;
+  private interpreterCommand: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** `window/showMessage` texts that repeat an explanation already shown in the chat view. */
   private readonly shownExplanations = new Map<string, number>();
@@ -234,6 +236,7 @@ export class VictorClient implements vscode.Disposable {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const config = vscode.workspace.getConfiguration('victor', folder?.uri);
     const interpreter = await resolveInterpreter(config.get<string | null>('pythonPath'), folder);
+    this.interpreterCommand = interpreter.command;
     const keys: Partial<Record<ApiKeyProvider, string>> = {};
     for (const provider of ['anthropic', 'openai'] as const) {
       const key = await this.context.secrets.get(SECRET_KEYS[provider]);
@@ -260,7 +263,9 @@ export class VictorClient implements vscode.Disposable {
       synchronize: { configurationSection: 'victor' },
       outputChannel: this.output,
       traceOutputChannel: this.traceOutput,
-      initializationOptions: explicitServerSettings(inspector(folder?.uri)),
+      // trustedWorkspace: VS Code's workspace trust; false (Restricted Mode) keeps the server in
+      // limited mode: no formatter or other program from the workspace (docs/security.md).
+      initializationOptions: { ...explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted), trustedWorkspace: vscode.workspace.isTrusted },
       // Reported (once per start) by the crash handling below instead of a pop-up per attempt.
       initializationFailedHandler: (error) => {
         this.output.error(`Server initialization failed: ${errorMessage(error)}`);
@@ -285,7 +290,7 @@ export class VictorClient implements vscode.Disposable {
           didChangeConfiguration: async () => {
             if (generation !== this.generation || !this.client) return;
             await this.client.sendNotification(DidChangeConfigurationNotification.type, {
-              settings: { victor: explicitServerSettings(inspector(folder?.uri)) },
+              settings: { victor: explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted) },
             });
           },
           // Answer `workspace/configuration` for the `victor` section with the explicitly set
@@ -299,7 +304,7 @@ export class VictorClient implements vscode.Disposable {
             return items.map((item) => {
               if (item.section !== 'victor') return others[j++];
               const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
-              return explicitServerSettings(inspector(scope));
+              return explicitServerSettings(inspector(scope), vscode.workspace.isTrusted);
             });
           },
         },
@@ -319,6 +324,23 @@ export class VictorClient implements vscode.Disposable {
       this.explanationEmitter.fire(params);
     });
     return client;
+  }
+
+  /**
+   * The user trusted the workspace: tell the server (`victor/setTrust`), or restart it when the
+   * interpreter it would now get differs (one inside the workspace was skipped before).
+   */
+  async trustGranted(): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const configured = vscode.workspace.getConfiguration('victor', folder?.uri).get<string | null>('pythonPath');
+    const interpreter = await resolveInterpreter(configured, folder);
+    if (interpreter.command !== this.interpreterCommand || !this.client || this.stateValue !== 'running') {
+      await this.restart();
+      return;
+    }
+    const params: SetTrustParams = { trusted: true };
+    await this.client.sendNotification(Methods.setTrust, params);
+    await this.refreshStatus();
   }
 
   /** Replaces the client's window/showMessage handler (same behaviour, minus duplicates). */
@@ -446,6 +468,8 @@ export async function resolveInterpreter(
     workspaceFolder: folder?.uri.fsPath,
     home: os.homedir(),
     platform: process.platform,
+    trusted: vscode.workspace.isTrusted,
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
   });
 }
 

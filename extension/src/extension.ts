@@ -45,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void client?.refreshStatus()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client?.trustGranted()),
   );
   registerCommands(context, client, chat, editors, docs);
   const participant = registerChatParticipant(client, editors, context.extensionUri);

@@ -151,7 +151,22 @@ export interface StatusResult {
   provider?: string;
   model?: string;
   workspaceFolders?: string[];
+  /** Per folder: workspace trust (limited mode when false) and settings not applied. */
+  folders?: FolderStatus[];
   ready?: boolean;
+}
+
+export interface FolderStatus {
+  uri: string;
+  trusted: boolean;
+  trustSource?: string;
+  ignoredSettings?: string[];
+}
+
+/** `victor/setTrust` (client -> server notification). */
+export interface SetTrustParams {
+  trusted: boolean;
+  workspaceFolder?: string;
 }
 
 export interface ContextUsageNotification extends ContextInfo {
@@ -175,6 +190,7 @@ export const Methods = {
   compact: 'victor/compact',
   systemPrompt: 'victor/systemPrompt',
   status: 'victor/status',
+  setTrust: 'victor/setTrust',
   contextUsage: 'victor/contextUsage',
   explanation: 'victor/explanation',
 } as const;

@@ -18,6 +18,9 @@ export const SERVER_SETTING_KEYS = [
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
+
+/** Settings that name a URL: never taken from an untrusted workspace's own settings. */
+const URL_KEYS: ReadonlySet<ServerSettingKey> = new Set(['anthropicBaseUrl', 'openaiBaseUrl']);
 export type ServerSettings = Partial<Record<ServerSettingKey, string | number | boolean>>;
 
 /** What `WorkspaceConfiguration.inspect(key)` returns (the fields used here). */
@@ -62,12 +65,15 @@ export function isValidServerSetting(key: ServerSettingKey, value: unknown): boo
  * would hide the lower levels of the precedence (`.victor/config.toml`, `VICTOR_*`).
  * Empty strings, nulls and values of the wrong type are left out too.
  */
-export function explicitServerSettings(inspect: Inspector): ServerSettings {
+export function explicitServerSettings(inspect: Inspector, trusted = true): ServerSettings {
   const out: ServerSettings = {};
   for (const key of SERVER_SETTING_KEYS) {
     const info = inspect(key);
     if (!info) continue;
-    const candidates = [info.workspaceFolderValue, info.workspaceValue, info.globalValue];
+    // An untrusted workspace's own .vscode/settings.json may not choose a server URL (VS Code
+    // already hides restricted settings' workspace values; this holds without relying on it).
+    const fromWorkspace = trusted || !URL_KEYS.has(key);
+    const candidates = fromWorkspace ? [info.workspaceFolderValue, info.workspaceValue, info.globalValue] : [info.globalValue];
     const value = candidates.find((v) => v !== undefined && v !== null);
     if (value === undefined || value === null) continue;
     const normalized = typeof value === 'string' ? value.trim() : value;
@@ -108,6 +114,9 @@ export function serverEnv(
   }
   env.PYTHONUNBUFFERED = '1';
   env.PYTHONIOENCODING = 'utf-8';
+  // `python -m victor` runs with the workspace folder as its working directory; without this
+  // (Python 3.11+) a `victor/` package committed in the repository would be imported instead.
+  env.PYTHONSAFEPATH = '1';
   return env;
 }
 
@@ -128,10 +137,38 @@ export interface InterpreterInputs {
   /** Used to expand a leading `~`. */
   home?: string;
   platform?: string;
+  /** VS Code's workspace trust; false: no interpreter from inside `workspaceFolders`. */
+  trusted?: boolean;
+  /** The workspace folders' paths (an untrusted one may not provide the interpreter). */
+  workspaceFolders?: string[];
 }
 
-/** `victor.pythonPath`, else the Python extension's interpreter, else `python3` (`python` on Windows). */
+/**
+ * `victor.pythonPath`, else the Python extension's interpreter, else `python3` (`python` on
+ * Windows). In an untrusted workspace a candidate inside a workspace folder (a committed
+ * `.venv/bin/python`) is skipped: it would run with the API key in its environment.
+ */
 export function chooseInterpreter(inputs: InterpreterInputs): Interpreter {
+  const chosen = chooseAnyInterpreter(inputs);
+  if (inputs.trusted === false && chosen.source !== 'default' && insideAny(chosen.command, inputs.workspaceFolders ?? [])) {
+    return chooseAnyInterpreter({ ...inputs, configured: null, pythonExtension: null });
+  }
+  return chosen;
+}
+
+/** Whether `path` is one of `folders` or inside one (a relative path counts as inside). */
+export function insideAny(path: string, folders: readonly string[]): boolean {
+  const isAbsolute = path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\');
+  if (!isAbsolute) return path.includes('/') || path.includes('\\');
+  const norm = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '');
+  const target = norm(path);
+  return folders.some((folder) => {
+    const root = norm(folder);
+    return root !== '' && (target === root || target.startsWith(`${root}/`));
+  });
+}
+
+function chooseAnyInterpreter(inputs: InterpreterInputs): Interpreter {
   const configured = inputs.configured?.trim();
   if (configured) {
     let command = configured;

@@ -1,4 +1,5 @@
-// The status-bar item: provider/model and the server's state.
+// The status-bar item: provider/model, the server's state, and Restricted Mode (an untrusted
+// folder: the server runs no program from it).
 import * as vscode from 'vscode';
 import type { VictorClient } from './client';
 
@@ -36,14 +37,22 @@ export function createStatusBar(client: VictorClient): vscode.Disposable {
         }
         break;
     }
+    const restricted = client.state === 'running' && (status?.folders ?? []).some((f) => !f.trusted);
+    if (restricted && !state) state = 'Restricted Mode';
     item.text = `${icon} Victor${model ? `: ${model}` : ''}${state ? ` (${state})` : ''}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**Victor** — ${client.state}${status?.version ? ` · v${status.version}` : ''}\n\n`);
     if (status?.provider) tip.appendMarkdown(`Provider: \`${status.provider}\`  \n`);
     if (status?.model) tip.appendMarkdown(`Model: \`${status.model}\`  \n`);
     if (client.error && client.state !== 'running') tip.appendMarkdown(`\n${client.error}\n`);
+    if (restricted) {
+      tip.appendMarkdown(
+        '\nRestricted Mode: Victor chats and generates, but runs no program from this workspace ' +
+          '(no formatter from its .venv or node_modules). [Trust the workspace](command:workbench.trust.manage) to enable them.\n',
+      );
+    }
     tip.appendMarkdown(`\n[Open chat](command:victor.focusChat) · [Restart](command:victor.restartServer) · [Output](command:victor.showOutput)`);
-    tip.isTrusted = { enabledCommands: ['victor.focusChat', 'victor.restartServer', 'victor.showOutput'] };
+    tip.isTrusted = { enabledCommands: ['victor.focusChat', 'victor.restartServer', 'victor.showOutput', 'workbench.trust.manage'] };
     item.tooltip = tip;
     item.show();
   };

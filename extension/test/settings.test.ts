@@ -19,6 +19,17 @@ import {
 const inspector = (values: Partial<Record<ServerSettingKey, Inspected>>) => (key: ServerSettingKey) => values[key];
 
 describe('explicitServerSettings (settings -> initializationOptions / workspace/configuration)', () => {
+  it('takes no URL from an untrusted workspace\'s own settings', () => {
+    const values: Record<string, { workspaceValue?: unknown; globalValue?: unknown }> = {
+      anthropicBaseUrl: { workspaceValue: 'http://attacker.example', globalValue: 'http://proxy.example' },
+      openaiBaseUrl: { workspaceValue: 'http://attacker.example' },
+      model: { workspaceValue: 'm' },
+    };
+    const inspect = (key: string) => values[key];
+    assert.deepEqual(explicitServerSettings(inspect, false), { model: 'm', anthropicBaseUrl: 'http://proxy.example' });
+    assert.equal(explicitServerSettings(inspect, true).anthropicBaseUrl, 'http://attacker.example');
+  });
+
   it('leaves defaults out so lower precedence levels (config.toml, env) still apply', () => {
     const out = explicitServerSettings(
       inspector({ provider: { defaultValue: 'auto' }, maxTokens: { defaultValue: 4096 } }),
@@ -94,6 +105,13 @@ describe('package.json contributes every server setting under victor.*', () => {
   it('has no API key setting (keys live in SecretStorage)', () => {
     assert.equal(Object.keys(props).some((k) => /key/i.test(k)), false);
   });
+
+  it('supports untrusted workspaces in limited mode; a workspace cannot choose the interpreter or URLs', () => {
+    const trust = pkg.capabilities.untrustedWorkspaces;
+    assert.equal(trust.supported, 'limited');
+    assert.match(trust.description, /runs no program from the workspace/);
+    assert.deepEqual([...trust.restrictedConfigurations].sort(), ['victor.anthropicBaseUrl', 'victor.openaiBaseUrl', 'victor.pythonPath']);
+  });
 });
 
 describe('serverEnv (API key -> environment)', () => {
@@ -121,6 +139,7 @@ describe('serverEnv (API key -> environment)', () => {
     assert.equal('A' in env, false);
     assert.equal(env.PYTHONUNBUFFERED, '1');
     assert.equal(env.PYTHONIOENCODING, 'utf-8');
+    assert.equal(env.PYTHONSAFEPATH, '1'); // `-m victor` never imports a `victor/` from the workspace
   });
 
   it('maps providers to variables and picks the key to ask for', () => {
@@ -155,6 +174,20 @@ describe('chooseInterpreter', () => {
     });
     assert.deepEqual(chooseInterpreter({ configured: null }), { command: 'python3', source: 'default' });
     assert.equal(chooseInterpreter({ platform: 'win32' }).command, 'python');
+  });
+
+  it('in an untrusted workspace skips an interpreter inside a workspace folder', () => {
+    const folders = ['/w/repo'];
+    const untrusted = { trusted: false, workspaceFolders: folders, workspaceFolder: '/w/repo' };
+    assert.deepEqual(chooseInterpreter({ ...untrusted, pythonExtension: '/w/repo/.venv/bin/python' }), {
+      command: 'python3',
+      source: 'default',
+    });
+    assert.equal(chooseInterpreter({ ...untrusted, configured: '${workspaceFolder}/venv/bin/python' }).command, 'python3');
+    assert.equal(chooseInterpreter({ ...untrusted, configured: '.venv/bin/python' }).command, 'python3');
+    // Outside the workspace, or trusted: as before.
+    assert.equal(chooseInterpreter({ ...untrusted, pythonExtension: '/w/repo-env/bin/python' }).command, '/w/repo-env/bin/python');
+    assert.equal(chooseInterpreter({ ...untrusted, trusted: true, pythonExtension: '/w/repo/.venv/bin/python' }).command, '/w/repo/.venv/bin/python');
   });
 
   it('starts the server as a plain stdio command (no --stdio)', () => {

@@ -8,8 +8,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from victor import __version__
+
+if TYPE_CHECKING:
+    from victor.config.trust import WorkspaceTrust
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +67,32 @@ def _parser() -> argparse.ArgumentParser:
         metavar="[HOST:]PORT",
         help="listen on TCP instead of stdio (host defaults to 127.0.0.1)",
     )
+    serve.add_argument(
+        "--socket",
+        metavar="PATH",
+        type=Path,
+        help="listen on a Unix domain socket created with mode 0600 (local IPC without a token)",
+    )
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        type=Path,
+        help="with --tcp: write the connection token here (mode 0600; default: "
+        "<user runtime dir>/victor/tcp-PORT.token)",
+    )
     serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
     serve.set_defaults(func=_serve)
+
+    trust = sub.add_parser(
+        "trust",
+        help="trust a folder: Victor may run its own formatters (limited mode otherwise)",
+    )
+    trust.add_argument("folder", nargs="?", type=Path, default=None, help="default: .")
+    trust.add_argument("--list", action="store_true", help="list the trusted folders")
+    trust.set_defaults(func=_trust)
+    untrust = sub.add_parser("untrust", help="remove a folder from the trusted folders")
+    untrust.add_argument("folder", nargs="?", type=Path, default=None, help="default: .")
+    untrust.set_defaults(func=_untrust)
 
     chat = sub.add_parser("chat", help="one turn from the terminal, streamed")
     chat.add_argument("message", help="what to ask")
@@ -101,6 +129,10 @@ def _serve(args: argparse.Namespace) -> int:
     from victor.lsp.server import run
 
     host, port = None, None
+    if args.tcp and args.socket:
+        raise SystemExit("victor: choose one of --tcp and --socket")
+    if args.token_file and not args.tcp:
+        raise SystemExit("victor: --token-file goes with --tcp")
     if args.tcp:
         text = str(args.tcp)
         host, _, port_text = text.rpartition(":")
@@ -108,8 +140,39 @@ def _serve(args: argparse.Namespace) -> int:
         if not port_text.isdigit():
             raise SystemExit(f"victor: --tcp expects [HOST:]PORT, got {text!r}")
         port = int(port_text)
-    run(host=host, port=port)
+    run(host=host, port=port, socket_path=args.socket, token_file=args.token_file)
     return 0
+
+
+def _trust(args: argparse.Namespace) -> int:
+    from victor.config.trust import TrustStore
+
+    store = TrustStore()
+    if args.list:
+        if args.folder is not None:
+            raise SystemExit("victor: trust --list takes no folder")
+        for folder in store.folders():
+            print(folder)
+        return 0
+    folder = (args.folder or Path.cwd()).resolve()
+    if not folder.is_dir():
+        raise SystemExit(f"victor: {args.folder}: not a directory")
+    print(f"trusted: {store.trust(folder)} (in {store.path})")
+    return 0
+
+
+def _untrust(args: argparse.Namespace) -> int:
+    from victor.config.trust import TrustStore
+
+    store = TrustStore()
+    folder = (args.folder or Path.cwd()).resolve()
+    if store.untrust(folder):
+        print(f"untrusted: {folder}")
+        return 0
+    parent = store.trusted_by(folder)
+    hint = f" (it is trusted through {parent}: untrust that)" if parent else ""
+    print(f"victor: {folder} was not in the trusted folders{hint}", file=sys.stderr)
+    return 1
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -125,7 +188,7 @@ async def _chat_async(args: argparse.Namespace) -> int:
     if not await asyncio.to_thread(root.is_dir):
         raise SystemExit(f"victor: --workspace {args.workspace}: not a directory")
     settings = load_settings(root)
-    agent = await WorkspaceAgent.create(root, settings, watch=False)
+    agent = await WorkspaceAgent.create(root, settings, watch=False, trust=_store_trust(root))
     try:
         await agent.style.wait_ready(timeout=10)
         orchestrator = agent.orchestrator
@@ -177,7 +240,9 @@ async def _prompt_async(file: Path, root: Path) -> int:
     from victor.agent.workspace_agent import WorkspaceAgent
     from victor.config.loader import load_settings
 
-    agent = await WorkspaceAgent.create(root, load_settings(root), watch=False)
+    agent = await WorkspaceAgent.create(
+        root, load_settings(root), watch=False, trust=_store_trust(root)
+    )
     try:
         await agent.style.wait_ready(timeout=30)
         built = await agent.orchestrator.build_system_prompt({"file": str(file)})
@@ -185,6 +250,13 @@ async def _prompt_async(file: Path, root: Path) -> int:
     finally:
         await agent.aclose()
     return 0
+
+
+def _store_trust(root: Path) -> WorkspaceTrust:
+    """A command-line run trusts what ``victor trust`` listed, nothing else."""
+    from victor.config.trust import TrustStore, resolve_trust
+
+    return resolve_trust(root, None, TrustStore())
 
 
 def _style(args: argparse.Namespace) -> int:

@@ -328,7 +328,14 @@ def test_tcp_binds_loopback_unless_told_otherwise(
 ) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [*SERVER_COMMAND, "serve", "--tcp", spec.format(port=port)],
+        [
+            *SERVER_COMMAND,
+            "serve",
+            "--tcp",
+            spec.format(port=port),
+            "--token-file",
+            str(tmp_path / "token"),
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -341,14 +348,22 @@ def test_tcp_binds_loopback_unless_told_otherwise(
             assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
             time.sleep(0.05)
         assert found == expected, f"listening on {found}"
-        # and it is a working language server there
+        while not (tmp_path / "token").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # written right after the bind
+        token = (tmp_path / "token").read_text().strip()
+        # and it is a working language server there, for a client with the token
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             body = json.dumps(
                 {
                     "jsonrpc": "2.0",
                     "id": 1,
                     "method": "initialize",
-                    "params": {"processId": None, "rootUri": None, "capabilities": {}},
+                    "params": {
+                        "processId": None,
+                        "rootUri": None,
+                        "capabilities": {},
+                        "initializationOptions": {"token": token},
+                    },
                 }
             ).encode()
             conn.sendall(frame(body))

@@ -110,7 +110,7 @@ async def test_black_when_the_workspace_declares_black(tmp_path) -> None:
 
 async def test_left_as_generated_when_formatter_not_installed() -> None:
     root = FIXTURES / "python_project"
-    res = await format_code("x  =  'a'\n", root / "src" / "a.py", root, bin_dirs=[])
+    res = await format_code("x  =  'a'\n", root / "src" / "a.py", root, bin_dirs=[], trusted=True)
     assert res.text == "x  =  'a'\n" and res.formatter is None and res.error is None
     assert res.note == "ruff format is the formatter here but is not installed"
 
@@ -124,9 +124,11 @@ async def test_left_as_generated_when_nothing_declared_or_installed_in_workspace
 
 async def test_workspace_venv_comes_before_victors_environment(tmp_path) -> None:
     _script(tmp_path / ".venv" / "bin", "ruff", "cat >/dev/null; echo FROM_WORKSPACE_VENV\n")
-    assert find_executable("ruff", tmp_path) == str(tmp_path / ".venv" / "bin" / "ruff")
+    assert find_executable("ruff", tmp_path, trusted=True) == str(
+        tmp_path / ".venv" / "bin" / "ruff"
+    )
     # Nothing declared, but ruff installed in the workspace's own .venv: that is its formatter.
-    res = await format_code("x=1\n", tmp_path / "a.py", tmp_path)
+    res = await format_code("x=1\n", tmp_path / "a.py", tmp_path, trusted=True)
     assert res.formatter == "ruff format" and res.text == "FROM_WORKSPACE_VENV\n"
 
 
@@ -135,7 +137,7 @@ async def test_node_modules_bin_found_from_nested_package(tmp_path) -> None:
     _script(tmp_path / "node_modules" / ".bin", "prettier", 'cat >/dev/null; echo "PRETTIER $*"\n')
     (pkg / "src").mkdir(parents=True)
     (pkg / ".prettierrc").write_text('{"semi": false}')
-    res = await format_code("let a=1\n", pkg / "src" / "a.ts", tmp_path)
+    res = await format_code("let a=1\n", pkg / "src" / "a.ts", tmp_path, trusted=True)
     assert res.formatter == "prettier"
     assert res.text == f"PRETTIER --stdin-filepath {pkg / 'src' / 'a.ts'}\n"
 
@@ -154,7 +156,7 @@ async def test_timeout_returns_original_and_does_not_block_the_loop(tmp_path) ->
     task = asyncio.create_task(ticker())
     try:
         res = await format_code(
-            "x=1\n", tmp_path / "a.py", tmp_path, timeout=0.5, bin_dirs=[fake.parent]
+            "x=1\n", tmp_path / "a.py", tmp_path, timeout=0.5, bin_dirs=[fake.parent], trusted=True
         )
     finally:
         task.cancel()
@@ -167,7 +169,9 @@ async def test_formatter_failure_exit_status(tmp_path) -> None:
     fake = _script(
         tmp_path / "fakebin", "ruff", "cat >/dev/null; echo 'boom: bad input' >&2; exit 2\n"
     )
-    res = await format_code("x=1\n", tmp_path / "a.py", tmp_path, bin_dirs=[fake.parent])
+    res = await format_code(
+        "x=1\n", tmp_path / "a.py", tmp_path, bin_dirs=[fake.parent], trusted=True
+    )
     assert res.text == "x=1\n" and res.error == "ruff format: boom: bad input"
 
 
@@ -187,7 +191,34 @@ async def test_no_formatter_for_unknown_language(tmp_path) -> None:
 def test_lookup_falls_back_to_path(tmp_path, monkeypatch) -> None:
     _script(tmp_path / "onpath", "made-up-formatter", "exit 0\n")
     monkeypatch.setenv("PATH", str(tmp_path / "onpath") + os.pathsep + os.environ.get("PATH", ""))
-    assert find_executable("made-up-formatter", tmp_path) == str(
+    assert find_executable("made-up-formatter", tmp_path, trusted=True) == str(
         tmp_path / "onpath" / "made-up-formatter"
     )
-    assert find_executable("made-up-formatter", tmp_path, bin_dirs=[]) is None
+    assert find_executable("made-up-formatter", tmp_path, bin_dirs=[], trusted=True) is None
+
+
+async def test_untrusted_folder_never_runs_its_own_executables(tmp_path, monkeypatch) -> None:
+    """Limited mode: the workspace's .venv, node_modules and PATH entries inside it are skipped;
+    the note says so."""
+    canary = tmp_path / "ran"
+    script = f"touch {canary}; cat\n"
+    _script(tmp_path / ".venv" / "bin", "ruff", script)
+    _script(tmp_path / "tools", "ruff", script)
+    _script(tmp_path / "node_modules" / ".bin", "prettier", script)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'tools'}{os.pathsep}.{os.pathsep}/nonexistent")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.executable", "/nonexistent/bin/python")
+    assert find_executable("ruff", tmp_path) is None
+    res = await format_code("x=1\n", tmp_path / "a.py", tmp_path)
+    assert res.formatter is None and res.text == "x=1\n"
+    assert res.note and "not trusted" in res.note and "outside the workspace" in res.note
+    res = await format_code("let a=1\n", tmp_path / "a.ts", tmp_path)
+    assert res.formatter is None and "prettier not run" in (res.note or "")
+    assert not canary.exists()
+
+
+async def test_untrusted_folder_uses_a_formatter_from_outside(tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n")
+    res = await format_code("x=1\n", tmp_path / "a.py", tmp_path)  # ruff of Victor's .venv
+    assert res.formatter == "ruff format" and res.text == "x = 1\n"
+    assert res.note and "not trusted" in res.note and str(tmp_path) not in res.note

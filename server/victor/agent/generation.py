@@ -15,6 +15,7 @@ class GenerationResult:
     raw: str
     formatter: str | None = None
     format_error: str | None = None
+    format_note: str | None = None  # why no formatter ran, or which one an untrusted folder got
 
 
 def generation_request(instruction: str, relpath: str, *, replacing: str | None, line: int) -> str:
@@ -57,15 +58,23 @@ async def finish_generation(
     root: Path,
     indentation: str = "",
     format_code: bool = True,
+    trusted: bool = False,
 ) -> GenerationResult:
-    """Extract the code, run the workspace's formatter on it, then fit the indentation."""
+    """Extract the code, run the workspace's formatter on it, then fit the indentation.
+
+    ``trusted``: the folder may run its own formatter (from its .venv, node_modules)."""
     code = extract_code(answer)
-    formatter = error = None
+    formatter = error = note = None
     if format_code:
         from victor.workspace import format_code as run_formatter
 
-        formatted = await run_formatter(code, path, root)
+        formatted = await run_formatter(code, path, root, trusted=trusted)
         code, formatter, error = formatted.text, formatted.formatter, formatted.error
+        note = formatted.note
     return GenerationResult(
-        text=indent_like(code, indentation), raw=answer, formatter=formatter, format_error=error
+        text=indent_like(code, indentation),
+        raw=answer,
+        formatter=formatter,
+        format_error=error,
+        format_note=note,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from victor.agent.orchestrator import AgentOrchestrator
 from victor.config.settings import Settings
+from victor.config.trust import WorkspaceTrust
 from victor.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class WorkspaceAgent:
         *,
         provider: Provider | None = None,
         open_document: Callable[[Path], str | None] | None = None,
+        trust: WorkspaceTrust | None = None,
     ) -> None:
         from victor.workspace import (
             FileContextContributor,
@@ -38,6 +40,9 @@ class WorkspaceAgent:
         )
 
         self.root = root.resolve()
+        #: whether the folder may run its own programs (formatters, later check commands);
+        #: the LSP layer updates it in place when the user grants or revokes trust
+        self.trust = trust if trust is not None else WorkspaceTrust()
         self.style = WorkspaceStyle(self.root)
         self.orchestrator = AgentOrchestrator(
             settings,
@@ -62,10 +67,11 @@ class WorkspaceAgent:
         provider: Provider | None = None,
         open_document: Callable[[Path], str | None] | None = None,
         watch: bool = True,
+        trust: WorkspaceTrust | None = None,
     ) -> WorkspaceAgent:
         # Opening the store touches the disk: keep it off the event loop.
         agent = await asyncio.to_thread(
-            cls, root, settings, provider=provider, open_document=open_document
+            cls, root, settings, provider=provider, open_document=open_document, trust=trust
         )
         await agent.style.start(watch=watch)
         return agent

@@ -87,12 +87,12 @@ class Settings(BaseSettings):
     def merged(self, overrides: dict[str, Any]) -> Settings:
         """A copy with ``overrides`` applied (validated; unknown keys are ignored).
 
-        Keys may be snake_case or camelCase (``maxTokens``), as editors send them."""
+        Keys may be spelt in any case, with or without underscores or dashes (``maxTokens``,
+        ``max_tokens``, ``MaxTokens``, ``MAX-TOKENS``): ``canonical_key`` names the field."""
         data = self.model_dump()
-        known = set(type(self).model_fields)
         for key, value in overrides.items():
-            name = _snake(key)
-            if name in known and value is not None:
+            name = canonical_key(key)
+            if name is not None and value is not None:
                 data[name] = value
         return type(self).model_validate(data)
 
@@ -113,12 +113,17 @@ class Settings(BaseSettings):
         return data
 
 
-def _snake(name: str) -> str:
-    out = []
-    for ch in name:
-        if ch.isupper():
-            out.append("_")
-            out.append(ch.lower())
-        else:
-            out.append(ch)
-    return "".join(out).lstrip("_")
+def _squash(name: str) -> str:
+    return "".join(ch for ch in name if ch not in "_-").lower()
+
+
+# Every spelling of a field maps to one name. Checks on keys (what a workspace file may set,
+# what an editor may not) must run on this name: a check on the raw spelling is bypassed by
+# ``AnthropicBaseUrl`` or ``anthropicBase_url``.
+_FIELD_BY_SQUASHED = {_squash(name): name for name in Settings.model_fields}
+
+
+def canonical_key(key: str) -> str | None:
+    """The Settings field ``key`` names in any spelling (``AnthropicBaseUrl``,
+    ``anthropic-base-url``, ``ANTHROPIC_BASE_URL`` -> ``anthropic_base_url``), else None."""
+    return _FIELD_BY_SQUASHED.get(_squash(key)) if isinstance(key, str) else None

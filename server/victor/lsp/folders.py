@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path, to_fs_path
 
+from victor.config.trust import TrustStore, WorkspaceTrust, resolve_trust
+
 if TYPE_CHECKING:
     from victor.agent.workspace_agent import WorkspaceAgent
     from victor.config.settings import Settings
@@ -42,6 +44,13 @@ class Folder:
     client_config: dict[str, Any] = field(default_factory=dict)
     agent_task: asyncio.Task[WorkspaceAgent] | None = None
     settings: Settings | None = None
+    #: shared with the folder's agent (``WorkspaceAgent.trust``): updated in place
+    trust: WorkspaceTrust = field(default_factory=WorkspaceTrust)
+    #: what the client said about this folder (``victor/setTrust``), None when nothing
+    client_trust: bool | None = None
+    #: settings some source set that were not applied, as shown by ``victor/status``
+    ignored_settings: list[str] = field(default_factory=list)
+    _limited_logged: bool = False
 
 
 class Folders:
@@ -50,6 +59,10 @@ class Folders:
     def __init__(self, server: VictorServer) -> None:
         self.server = server
         self.init_options: dict[str, Any] = {}
+        #: the client's word on trust for every folder (``initializationOptions.trustedWorkspace``
+        #: or ``victor/setTrust`` without a folder); a folder's own ``client_trust`` comes first
+        self.client_trust: bool | None = None
+        self.trust_store = TrustStore()
         self._folders: dict[str, Folder] = {}
         #: set while no ``workspace/configuration`` pull is in flight (and once the first,
         #: after ``initialized``, is done): requests wait for it, so the first request and
@@ -144,23 +157,64 @@ class Folders:
     async def _create_agent(self, folder: Folder) -> WorkspaceAgent:
         from victor.agent.workspace_agent import WorkspaceAgent
 
+        await self.refresh_trust(folder)
         settings = self.settings_for(folder)
-        agent = await WorkspaceAgent.create(folder.path, settings, open_document=self.open_text)
+        agent = await WorkspaceAgent.create(
+            folder.path, settings, open_document=self.open_text, trust=folder.trust
+        )
         agent.on_change(lambda paths: self._on_files_changed(folder, paths))
         return agent
 
+    async def refresh_trust(self, folder: Folder) -> WorkspaceTrust:
+        """Work out the folder's trust again (client's word, else the user's trust store) and
+        update ``folder.trust`` in place, so the agent holding it sees the change."""
+        client_says = folder.client_trust if folder.client_trust is not None else self.client_trust
+        new = await asyncio.to_thread(resolve_trust, folder.path, client_says, self.trust_store)
+        changed = (new.trusted, new.source) != (folder.trust.trusted, folder.trust.source)
+        folder.trust.trusted, folder.trust.source = new.trusted, new.source
+        if not new.trusted and (changed or not folder._limited_logged):
+            folder._limited_logged = True
+            log.warning(
+                "%s is not trusted: limited mode (no formatter or other program from the "
+                "folder, only allowlisted settings from .victor/config.toml). Trust it in the "
+                "editor or with `victor trust %s`",
+                folder.path,
+                folder.path,
+            )
+        elif new.trusted and changed:
+            log.info("%s: trusted (%s)", folder.path, new.source)
+        return folder.trust
+
+    async def set_client_trust(self, trusted: bool, folder_uri: str | None) -> None:
+        """``victor/setTrust``: the client's word for one folder, or for all of them."""
+        if folder_uri:
+            folder = self.folder_for(folder_uri=folder_uri)
+            folder.client_trust = trusted
+            targets = [folder]
+        else:
+            self.client_trust = trusted
+            targets = self.all
+        for folder in targets:
+            await self.refresh_trust(folder)
+
     def settings_for(self, folder: Folder) -> Settings:
         # pydantic-settings is imported here, after start-up, not when the server loads.
-        from victor.config.loader import ConfigError, load_settings
+        from victor.config.loader import ConfigError, load_settings_report
 
         try:
-            settings = load_settings(
+            settings, ignored = load_settings_report(
                 folder.path, init_options=self.init_options, client_config=folder.client_config
             )
         except ConfigError as exc:
             log.error("configuration ignored: %s", exc)
             self.server.warn_once(f"config:{exc}", f"Victor: configuration ignored: {exc}")
-            settings = load_settings(folder.path)
+            settings, ignored = load_settings_report(folder.path)
+        folder.ignored_settings = [str(item) for item in ignored]
+        for item in folder.ignored_settings:
+            if self.server.warn_once(
+                f"ignored:{item}", f"Victor: setting ignored: {item}", warning=True
+            ):
+                log.warning("setting ignored: %s", item)
         folder.settings = settings
         return settings
 

@@ -9,6 +9,7 @@ from typing import Any
 from lsprotocol import types
 
 from victor.lsp.server import VictorServer
+from victor.lsp.trust import initial_client_trust
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,7 @@ def setup(server: VictorServer) -> None:
     def initialize(ls: VictorServer, params: types.InitializeParams) -> None:
         options = params.initialization_options
         ls.folders.init_options = dict(options) if isinstance(options, dict) else {}
+        ls.folders.client_trust = initial_client_trust(ls.folders.init_options)
         for folder in params.workspace_folders or []:
             ls.folders.add(folder.uri)
         if not params.workspace_folders and params.root_uri:

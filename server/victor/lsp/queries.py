@@ -45,14 +45,17 @@ def setup(server: VictorServer) -> None:
 
         parse(StatusParams, raw)  # none or {}: anything but an object is InvalidParams
         folders = ls.folders.all
+        for folder in folders:
+            await ls.folders.refresh_trust(folder)
         started = ls.folders.started_agents()
         if started:
             orchestrator = started[0][1].orchestrator
             provider, model = orchestrator.provider.name, orchestrator.model
         else:
-            from victor.config.loader import load_settings
+            from victor.config.loader import load_settings_report
 
-            settings = load_settings(
+            # ignored keys are reported when the folder's agent starts, not at every poll
+            settings, _ = load_settings_report(
                 folders[0].path if folders else None, init_options=ls.folders.init_options
             )
             from victor.providers import default_model
@@ -66,5 +69,14 @@ def setup(server: VictorServer) -> None:
             "provider": provider,
             "model": model,
             "workspaceFolders": [f.uri or from_fs_path(str(f.path)) for f in folders],
+            "folders": [
+                {
+                    "uri": f.uri or from_fs_path(str(f.path)),
+                    "trusted": f.trust.trusted,
+                    "trustSource": f.trust.source,
+                    "ignoredSettings": list(f.ignored_settings),
+                }
+                for f in folders
+            ],
             "ready": ready,
         }

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -149,23 +150,24 @@ class VictorServer(LanguageServer):
         finally:
             self.shutdown()
 
-    def warn_once(self, key: str, message: str) -> None:
-        """``window/showMessage`` once per key (e.g. once per provider configuration)."""
+    def warn_once(self, key: str, message: str, *, warning: bool = False) -> bool:
+        """``window/showMessage`` once per key (e.g. once per provider configuration);
+        False when it was shown before."""
         from lsprotocol import types
 
         if key in self._auth_warned:
-            return
+            return False
         self._auth_warned.add(key)
-        self.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Error, message=message)
-        )
+        kind = types.MessageType.Warning if warning else types.MessageType.Error
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        return True
 
 
 def create_server() -> VictorServer:
-    from victor.lsp import chat, code_actions, lifecycle, queries, sessions
+    from victor.lsp import chat, code_actions, lifecycle, queries, sessions, trust
 
     server = VictorServer()
-    for module in (lifecycle, chat, sessions, queries, code_actions):
+    for module in (lifecycle, chat, sessions, queries, code_actions, trust):
         module.setup(server)
     return server
 
@@ -182,6 +184,8 @@ class _ClientLogHandler(logging.Handler):
 
         if threading.current_thread() is not threading.main_thread():
             return  # the writer is not thread-safe; stderr still has the record
+        if self.server.protocol.writer is None:
+            return  # no client yet (a socket server before its first connection)
         try:
             kind = (
                 types.MessageType.Error
@@ -211,7 +215,34 @@ class _QuietExpectedErrors(logging.Filter):
         return not (record.exc_info and _expected(record.exc_info[1]))
 
 
-def run(host: str | None = None, port: int | None = None) -> None:
+def _serve_socket(
+    server: VictorServer,
+    host: str,
+    port: int | None,
+    socket_path: Path | None,
+    token_file: Path | None,
+) -> None:
+    """TCP (a token in a 0600 file) or a 0600 Unix socket: see lsp/transport.py."""
+    from victor.lsp import transport
+
+    server._stop_event = threading.Event()
+    try:
+        if socket_path is not None:
+            asyncio.run(transport.serve_unix(server, socket_path))
+        else:
+            assert port is not None
+            asyncio.run(transport.serve_tcp(server, host, port, token_file))
+    finally:
+        server.shutdown()
+
+
+def run(
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    socket_path: Path | None = None,
+    token_file: Path | None = None,
+) -> None:
     # pygls logs every message body at INFO; keep its chatter (and message text) out.
     logging.getLogger("pygls").setLevel(logging.WARNING)
     logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietExpectedErrors())
@@ -220,8 +251,8 @@ def run(host: str | None = None, port: int | None = None) -> None:
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.getLogger("victor").addHandler(handler)
     try:
-        if port is not None:
-            server.start_tcp(host or "127.0.0.1", port)
+        if port is not None or socket_path is not None:
+            _serve_socket(server, host or "127.0.0.1", port, socket_path, token_file)
         else:
             server.start_io()
     except SystemExit as exc:  # pygls ends `exit` with sys.exit(0 | 1)

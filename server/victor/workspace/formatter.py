@@ -5,9 +5,14 @@ Go and Rust, the language's standard one; with nothing declared, a ruff/black/Pr
 in the workspace's own environment is taken as its formatter. Executables are looked up in:
 
 1. the workspace's own environment: ``<root>/.venv`` and ``<root>/venv`` (bin/ or Scripts/),
-   and ``node_modules/.bin`` in the file's folder and each parent up to the root;
+   and ``node_modules/.bin`` in the file's folder and each parent up to the root, **only when
+   the folder is trusted** (a cloned repository can commit a ``.venv/bin/ruff`` of its own);
 2. the running interpreter's bin folder (Victor's own environment, which may carry ruff/black);
-3. ``PATH``.
+3. ``PATH``; for an untrusted folder, only absolute entries outside the workspace.
+
+Whatever runs gets ``scrubbed_env()``: no API keys or tokens in its environment. Prettier
+loads JavaScript (``prettier.config.js``, plugins) from the workspace, so it runs only in a
+trusted folder; ruff, black, gofmt, rustfmt and clang-format read data-only configuration.
 
 Snippets that are not whole files (an indented method, a block body) are dedented, formatted
 and re-indented; Python ones are wrapped in a function so blank-line rules come out as they
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from victor.workspace.formatter_config import declared_for, line_length_default
+from victor.workspace.safe_exec import scrubbed_env
 
 _WRAP = "async def _victor_snippet():\n"  # async so `await` in the snippet stays valid
 _IS_WINDOWS = os.name == "nt"
@@ -40,12 +46,20 @@ class FormatResult:
 
 
 def find_executable(
-    name: str, root: Path, start: Path | None = None, bin_dirs: Sequence[Path] | None = None
+    name: str,
+    root: Path,
+    start: Path | None = None,
+    bin_dirs: Sequence[Path] | None = None,
+    *,
+    trusted: bool = False,
 ) -> str | None:
-    """Where ``name`` runs from, in the lookup order of the module docstring.
+    """Where ``name`` runs from, in the lookup order of the module docstring; for an untrusted
+    folder, never from inside ``root``.
 
     ``bin_dirs`` replaces the whole search (tests, embedders that pin their tools).
     """
+    if not trusted:
+        return _outside_workspace(name, root, bin_dirs)
     if bin_dirs is not None:
         return _first_in(name, list(bin_dirs))
     dirs: list[Path] = []
@@ -60,6 +74,29 @@ def find_executable(
         folder = folder.parent
     dirs.append(Path(sys.executable).parent)
     return _first_in(name, dirs) or shutil.which(name)
+
+
+def _outside_workspace(name: str, root: Path, bin_dirs: Sequence[Path] | None) -> str | None:
+    """``name`` from Victor's environment or PATH, skipping every folder (and executable,
+    after symlinks) inside the workspace, and PATH entries that are relative (``.``, empty:
+    the current directory may be the workspace)."""
+    root_real = Path(os.path.realpath(root))
+    if bin_dirs is not None:
+        dirs = list(bin_dirs)
+    else:
+        dirs = [Path(sys.executable).parent]
+        dirs += [Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    for d in dirs:
+        if not d.is_absolute() or _inside(Path(os.path.realpath(d)), root_real):
+            continue
+        found = shutil.which(name, path=str(d))
+        if found and not _inside(Path(os.path.realpath(found)), root_real):
+            return found
+    return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _first_in(name: str, dirs: list[Path]) -> str | None:
@@ -89,9 +126,7 @@ def _choose(language: str | None, declared: str | None, root: Path, start: Path)
         for tool, exe in (("ruff format", "ruff"), ("black", "black")):
             if _first_in(exe, [d / ("Scripts" if _IS_WINDOWS else "bin") for d in own]):
                 return tool
-    if language in ("javascript", "typescript") and find_executable(
-        "prettier", root, start, bin_dirs=_node_bins(root, start)
-    ):
+    if language in ("javascript", "typescript") and _first_in("prettier", _node_bins(root, start)):
         return "prettier"
     return {"go": "gofmt", "rust": "rustfmt"}.get(language or "")
 
@@ -135,10 +170,11 @@ class _Plan:
     source: str  # what goes to the formatter's stdin
     prefix: str  # indentation to put back
     wrapped: bool
+    note: str | None  # passed on in the result (which executable an untrusted folder got)
 
 
 def _plan(
-    text: str, path: Path, root: Path, bin_dirs: Sequence[Path] | None
+    text: str, path: Path, root: Path, bin_dirs: Sequence[Path] | None, trusted: bool
 ) -> _Plan | FormatResult:
     """Everything that touches the disk, done before the subprocess (and off the loop)."""
     root = Path(os.path.realpath(root))
@@ -152,7 +188,14 @@ def _plan(
     if tool is None:
         note = f"no formatter configured for {language or 'this file type'}"
         return FormatResult(text, None, note=note)
-    exe = find_executable(_TOOLS[tool], root, start, bin_dirs)
+    limited = "this folder is not trusted (limited mode)"
+    if tool == "prettier" and not trusted:
+        note = f"prettier not run: {limited}, and prettier loads JavaScript from the workspace"
+        return FormatResult(text, None, note=note)
+    exe = find_executable(_TOOLS[tool], root, start, bin_dirs, trusted=trusted)
+    if exe is None and not trusted:
+        note = f"{tool} not run: {limited}; no {_TOOLS[tool]} found outside the workspace"
+        return FormatResult(text, None, note=note)
     if exe is None:
         return FormatResult(text, None, note=f"{tool} is the formatter here but is not installed")
     prefix, body = _split_indent(text)
@@ -166,7 +209,8 @@ def _plan(
         width = max(20, int(full) - len(prefix.expandtabs(4)) + unit)
     source = _wrap(body, unit) if wrapped else body
     cwd = start if tool == "rustfmt" else root  # rustfmt finds its config from the cwd
-    return _Plan(tool, _command(tool, exe, path, width), cwd, source, prefix, wrapped)
+    note = None if trusted else f"{limited}: {_TOOLS[tool]} from outside the workspace ({exe})"
+    return _Plan(tool, _command(tool, exe, path, width), cwd, source, prefix, wrapped, note)
 
 
 async def format_code(
@@ -176,23 +220,27 @@ async def format_code(
     timeout: float = 10.0,
     *,
     bin_dirs: Sequence[Path] | None = None,
+    trusted: bool = False,
 ) -> FormatResult:
-    """``text`` as the workspace's formatter would write it at ``path`` (which need not exist)."""
-    plan = await asyncio.to_thread(_plan, text, path, root, bin_dirs)
+    """``text`` as the workspace's formatter would write it at ``path`` (which need not exist).
+
+    ``trusted``: whether the folder may run its own executables (see the module docstring)."""
+    plan = await asyncio.to_thread(_plan, text, path, root, bin_dirs, trusted)
     if isinstance(plan, FormatResult):
         return plan
     out, err = await _run(plan.cmd, plan.source, plan.cwd, timeout)
     if err is not None:
-        return FormatResult(text, plan.tool, error=f"{plan.tool}: {err}")
+        return FormatResult(text, plan.tool, error=f"{plan.tool}: {err}", note=plan.note)
     assert out is not None
     if plan.wrapped:
         out = _unwrap(out)
         if out is None:
-            return FormatResult(text, plan.tool, error=f"{plan.tool}: unexpected snippet output")
+            error = f"{plan.tool}: unexpected snippet output"
+            return FormatResult(text, plan.tool, error=error, note=plan.note)
     result = _reindent(out, plan.prefix)
     if not text.endswith("\n"):
         result = result.rstrip("\n")
-    return FormatResult(result, plan.tool)
+    return FormatResult(result, plan.tool, note=plan.note)
 
 
 async def _run(
@@ -205,6 +253,7 @@ async def _run(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=str(cwd),
+            env=scrubbed_env(),  # never the user's API keys
             # Its own process group, so a timeout also ends what a wrapper script started
             # (node_modules/.bin entries are often shell scripts).
             start_new_session=not _IS_WINDOWS,

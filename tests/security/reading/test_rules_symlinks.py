@@ -14,7 +14,7 @@ import pytest
 
 from tests.reliability.conftest import make_project
 from tests.reliability.harness import Daemon, uri_of, write
-from tests.security.conftest import assert_nowhere, canary, leak_places
+from tests.security.reading.conftest import assert_nowhere, canary, leak_places
 from tests.support.model_server import ModelServer
 
 pytestmark = pytest.mark.timeout(120)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.reliability.conftest import git_init, make_project
 from tests.reliability.harness import Daemon, uri_of
-from tests.security.conftest import assert_nowhere, canary, leak_places
+from tests.security.reading.conftest import assert_nowhere, canary, leak_places
 from tests.support.model_script import ScriptedToolCall
 from tests.support.model_server import ModelServer, Reply
 
