@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from victor.lsp.documents import find_open, text_document
 from victor.lsp.errors import jsonrpc_errors
 from victor.lsp.server import VictorServer
 
@@ -97,7 +98,7 @@ def offered_actions(ls: VictorServer, params: types.CodeActionParams) -> list[ty
             target=diagnostic.range,
             diagnostic=diagnostic,
         )
-    doc = ls.workspace.text_documents.get(uri)
+    doc = find_open(ls.workspace, uri)
     line = doc.lines[rng.start.line] if doc and rng.start.line < len(doc.lines) else ""
     if _COMMENT.match(line):
         add("Generate from comment", types.CodeActionKind.Empty, "generate", target=rng)
@@ -159,7 +160,7 @@ async def _explain(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
     from victor.lsp.requests import prompt_context, resolve_target
 
     target = await resolve_target(ls, document_uri=action.uri)
-    doc = await asyncio.to_thread(ls.workspace.get_text_document, action.uri)
+    doc = await asyncio.to_thread(text_document, ls.workspace, action.uri)
     try:
         source = await asyncio.to_thread(lambda: doc.source)  # reads the file if not open
         start = doc.offset_at_position(

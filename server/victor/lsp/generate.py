@@ -10,6 +10,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from victor.agent.generation import finish_generation, generation_request
 from victor.lsp.chat import run_turn
+from victor.lsp.documents import text_document
 from victor.lsp.requests import prompt_context, require_session, resolve_target
 from victor.lsp.server import VictorServer
 
@@ -24,7 +25,7 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
     target = await resolve_target(ls, document_uri=uri)
     assert target.path is not None
     await require_session(target, params.session_id)
-    doc = await asyncio.to_thread(ls.workspace.get_text_document, uri)
+    doc = await asyncio.to_thread(text_document, ls.workspace, uri)
     try:
         lines = doc.lines
     except (OSError, UnicodeDecodeError) as exc:
