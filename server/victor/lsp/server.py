@@ -19,6 +19,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from victor import __version__
+from victor.lsp.unknown_methods import QuietUnknownMethods
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class _RawNotification:
     jsonrpc: str = "2.0"
 
 
-class VictorProtocol(LanguageServerProtocol):
+class VictorProtocol(QuietUnknownMethods, LanguageServerProtocol):
     @lsp_method(types.SHUTDOWN)
     def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
         """pygls 2.1's version reads the request id *after* running an async user handler,
