@@ -99,9 +99,11 @@ class VictorServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("victor", __version__, protocol_cls=VictorProtocol, max_workers=4)
+        from victor.lsp.background import BackgroundWork
         from victor.lsp.folders import Folders
 
         self.folders = Folders(self)
+        self.background = BackgroundWork(self)
         self._auth_warned: set[str] = set()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
