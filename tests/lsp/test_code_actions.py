@@ -244,6 +244,36 @@ async def test_command_answers_before_the_model_is_done_and_the_user_can_cancel(
     assert (await daemon.chat("still there?"))["content"] == "Echo: still there?"
 
 
+async def test_an_edit_for_a_document_changed_meanwhile_is_not_applied(
+    daemon: Daemon, workspace: Path
+) -> None:
+    """The editor is not blocked while the model works: if the user edits the document
+    meanwhile, the edit's ranges may be wrong, so it is not applied (and the user is told)."""
+    uri = daemon.open(workspace / "app.py")
+    refactor = (await code_actions(daemon, uri, GREET))["Refactor"]
+    # one delta, a pause for the user to type in, then the rest
+    daemon.model.enqueue(
+        Reply(
+            text="def greet(name):\n    return name\n",
+            fault="stall",
+            fault_after=1,
+            stall_seconds=8,
+        )
+    )
+    token = await execute(daemon, refactor)
+
+    async def model_asked() -> bool:
+        return bool(daemon.model.requests_to("/v1/messages"))
+
+    await eventually(model_asked, timeout=30)
+    daemon.change(uri, "# the user typed this line\n" + (workspace / "app.py").read_text())
+
+    ended = (await progress_of(daemon, token, "end"))["message"]
+    assert "changed" in ended and "nothing was applied" in ended
+    assert daemon.client.applied_edits == []
+    assert any("changed" in m.message for m in daemon.client.messages)
+
+
 async def test_a_failing_action_is_shown_and_ends_its_progress(
     daemon: Daemon, workspace: Path
 ) -> None:

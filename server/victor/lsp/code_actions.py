@@ -83,6 +83,12 @@ async def _perform(ls: VictorServer, action: RunActionArgs, report: Report) -> s
         await _explain(ls, action)
         return "Explanation sent"
     result = await _edit(ls, action)
+    if result.get("stale"):
+        message = "The document changed while Victor was working: nothing was applied"
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"Victor: {message}")
+        )
+        return message
     return "Edit applied" if result["applied"] else "The editor did not apply the edit"
 
 
@@ -170,7 +176,12 @@ async def _edit(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
             instruction=instruction,
             range=_full_lines(action.range),
         )
+    version = _version(ls, action.uri)
     result = await generate_edit(ls, params)
+    if _version(ls, action.uri) != version:
+        # The client was not blocked while the model worked: the ranges may no longer be
+        # where the user's text is. Nothing is applied; the user can run the action again.
+        return {"applied": False, "stale": True, "sessionId": result["sessionId"]}
     applied = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(
             edit=ls.protocol._converter.structure(result["edit"], types.WorkspaceEdit),
@@ -182,6 +193,11 @@ async def _edit(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
         "text": result["text"],
         "sessionId": result["sessionId"],
     }
+
+
+def _version(ls: VictorServer, uri: str) -> int | None:
+    doc = find_open(ls.workspace, uri)
+    return doc.version if doc is not None else None
 
 
 async def _explain(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
