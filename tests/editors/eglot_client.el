@@ -1,9 +1,8 @@
 ;;; eglot_client.el --- Drives Victor from a real Emacs + eglot, in batch mode  -*- lexical-binding: t; -*-
 ;;
-;; The set-up of docs/editors.md (Emacs section): Victor as eglot's server for python-mode,
-;; settings from `eglot-workspace-configuration', a $/progress handler for streamed chat,
-;; :deferred requests so unsaved edits are flushed first.  Results go to $VICTOR_EMACS_OUT
-;; as JSON; tests/editors/test_emacs.py checks them.
+;; Loads the elisp of docs/editors.md (Emacs section) and uses Victor through it: eglot's
+;; server for python-mode, settings, streamed chat into *victor*, code actions, explanations.
+;; Results go to $VICTOR_EMACS_OUT as JSON; tests/editors/test_emacs.py checks them.
 
 (require 'cl-lib)
 (require 'json)
@@ -28,20 +27,15 @@
 
 ;; ---------------------------------------------------------------- the set-up of the docs
 
-(setq eglot-server-programs
-      `((python-mode . (,(getenv "VICTOR_PYTHON") "-m" "victor"))))
-(setq-default eglot-workspace-configuration '(:victor (:model "model-from-emacs")))
-(setq eglot-confirm-server-initiated-edits nil) ; code actions' edits arrive as applyEdit
-(setq eglot-sync-connect t eglot-connect-timeout 60)
-(setq jsonrpc-default-request-timeout 60)        ; a chat turn takes longer than 10 s
+;; The elisp blocks of docs/editors.md's Emacs section, as a user would paste them: server
+;; registration, settings, request timeout, the victor/explanation and $/progress handlers,
+;; `victor-chat'.
+(load (getenv "VICTOR_EMACS_DOCS") nil t)
 
-;; Streaming: partial results arrive as $/progress with the request's partialResultToken.
-(defvar victor-partials (make-hash-table :test 'equal))
-(cl-defmethod eglot-handle-notification
-  (_server (_method (eql $/progress)) &key token value &allow-other-keys)
-  (let ((delta (plist-get value :delta)))
-    (when delta
-      (puthash token (concat (gethash token victor-partials "") delta) victor-partials))))
+;; What a test needs on top: settings it can recognise, and edits applied without asking.
+(setq-default eglot-workspace-configuration '(:victor (:model "model-from-emacs")))
+(setq eglot-confirm-server-initiated-edits nil)
+(setq eglot-sync-connect t eglot-connect-timeout 60)
 
 ;; Record what the server logs as an error (eglot itself only keeps it in its events buffer).
 (defvar victor-error-logs nil)
@@ -67,16 +61,16 @@
         (erase-buffer)
         (insert "def unsaved_marker_fn():\n    return 1\n")
 
-        ;; :deferred flushes the pending didChange before the request goes out.
-        (let* ((token "emacs-chat-1")
-               (chat (jsonrpc-request
-                      server :victor/chat
-                      (list :message "hello from emacs"
-                            :textDocument (eglot--TextDocumentIdentifier)
-                            :partialResultToken token)
-                      :deferred :victor/chat)))
-          (victor-test-put "chat" chat)
-          (victor-test-put "chat_streamed" (gethash token victor-partials)))
+        ;; The documented chat command: asynchronous, :deferred (the unsaved edit goes out
+        ;; first), streamed into *victor* by the $/progress handler.
+        (victor-chat "hello from emacs")
+        (victor-test-put
+         "chat_done"
+         (victor-test-wait (lambda () (and (get-buffer "*victor*")
+                                           (zerop (hash-table-count victor--streams))))
+                           90))
+        (victor-test-put "chat_buffer"
+                         (with-current-buffer "*victor*" (buffer-string)))
 
         ;; A code action on the first two lines, run the way eglot runs a chosen one: the
         ;; command answers at once, the edit comes back as workspace/applyEdit.
@@ -99,6 +93,21 @@
                (victor-test-wait
                 (lambda () (string-match-p "refactored_by_victor" (buffer-string))) 60))
               (victor-test-put "buffer_after_action" (buffer-string)))))
+
+        ;; Explain: the explanation reaches *victor* through the victor/explanation handler.
+        (let* ((actions (eglot-code-actions (point-min) (point-max)))
+               (explain (cl-find "Victor: Explain" actions
+                                 :key (lambda (a) (plist-get a :title)) :test #'equal))
+               (command (plist-get explain :command)))
+          (eglot-execute-command server (intern (plist-get command :command))
+                                 (plist-get command :arguments))
+          (victor-test-put
+           "explained"
+           (victor-test-wait (lambda () (with-current-buffer "*victor*"
+                                          (string-match-p "## Explanation of app.py"
+                                                          (buffer-string))))
+                             60))
+          (victor-test-put "victor_buffer" (with-current-buffer "*victor*" (buffer-string))))
 
         ;; Bad params: a clear JSON-RPC error naming the field.
         (condition-case bad

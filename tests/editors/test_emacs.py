@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,18 @@ def _emacs_with_eglot() -> None:
 
 
 REFACTORED = "def refactored_by_victor():\n    return 1\n"
+EXPLANATION = "It returns **one**."
+DOCS = Path(__file__).parents[2] / "docs" / "editors.md"
+
+
+def documented_elisp() -> str:
+    """The elisp blocks of the Emacs section of docs/editors.md, in order."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("## Emacs (eglot)") :]
+    section = section[: section.index("\n## ", 1)]
+    blocks = re.findall(r"```elisp\n(.*?)```", section, flags=re.S)
+    assert len(blocks) >= 3, "docs/editors.md: the Emacs section lost its elisp blocks"
+    return "\n".join(blocks)
 
 
 def test_emacs_eglot_chat_code_action_and_errors(tmp_path: Path) -> None:
@@ -48,11 +61,14 @@ def test_emacs_eglot_chat_code_action_and_errors(tmp_path: Path) -> None:
     (root / "app.py").write_text("def on_disk():\n    return 0\n")
     out = tmp_path / "out.json"
     with ModelServer() as llm:
-        # in the order the script asks: the chat turn, then the Refactor code action
+        # in the order the script asks: the chat turn, Refactor, Explain
         llm.enqueue(
             Reply(text="Echo: hello from emacs", chunk_size=4),
             Reply(text=f"```python\n{REFACTORED}```"),
+            Reply(text=EXPLANATION),
         )
+        docs_el = tmp_path / "victor-docs.el"
+        docs_el.write_text(documented_elisp(), encoding="utf-8")
         env = {
             **os.environ,
             "ANTHROPIC_API_KEY": "test-key",
@@ -60,7 +76,9 @@ def test_emacs_eglot_chat_code_action_and_errors(tmp_path: Path) -> None:
             "VICTOR_DATA_DIR": str(tmp_path / "data"),
             "VICTOR_EMACS_OUT": str(out),
             "VICTOR_EMACS_ROOT": str(root),
-            "VICTOR_PYTHON": sys.executable,
+            "VICTOR_EMACS_DOCS": str(docs_el),
+            # the documented `victor serve` command, from this environment
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
             "HOME": str(tmp_path),
             "XDG_CONFIG_HOME": str(tmp_path / "config"),
         }
@@ -82,9 +100,10 @@ def test_emacs_eglot_chat_code_action_and_errors(tmp_path: Path) -> None:
     assert results["initialized"]
     assert results["status"]["provider"] == "anthropic"
 
-    # streamed chat: the deltas add up to the answer; the model saw the unsaved buffer
-    assert results["chat"]["content"] == "Echo: hello from emacs"
-    assert results["chat_streamed"] == results["chat"]["content"]
+    # the documented chat command: only $/progress deltas write to *victor*, so the answer
+    # there was streamed; the model saw the unsaved buffer
+    assert results["chat_done"]
+    assert "> hello from emacs\n\nEcho: hello from emacs" in results["chat_buffer"]
     chat_body = requests[0].body
     assert chat_body["model"] == "model-from-emacs"  # from eglot-workspace-configuration
     system = "".join(block["text"] for block in chat_body["system"])
@@ -97,6 +116,10 @@ def test_emacs_eglot_chat_code_action_and_errors(tmp_path: Path) -> None:
     assert results["command_result"] == "null"
     assert results["applied"], results.get("buffer_after_action")
     assert results["buffer_after_action"].startswith(REFACTORED)
+
+    # the explanation reached *victor* through the documented victor/explanation handler
+    assert results["explained"], results.get("victor_buffer")
+    assert EXPLANATION in results["victor_buffer"]
 
     assert results["bad_params"]["code"] == -32602
     assert "message" in results["bad_params"]["message"]
