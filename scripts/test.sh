@@ -14,13 +14,30 @@ count() { grep -Eo "[0-9]+ $2" "$1" | tail -1 | grep -Eo "[0-9]+" || echo 0; }
 step "set-up"
 bash scripts/setup.sh || { echo "set-up failed"; exit 1; }
 
-step "editors used by the tests (Neovim from Debian)"
+step "editors used by the tests (Neovim, Emacs + eglot from Debian)"
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { apt-get update -qq && apt_updated=1; } || return 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+has_eglot() { emacs --batch -q --eval "(require 'eglot)" >/dev/null 2>&1; }
 if ! command -v nvim >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim >/dev/null) \
-      || { echo "could not install neovim"; failed=1; }
+  if can_apt; then
+    apt_install neovim || { echo "could not install neovim"; failed=1; }
   else
-    echo "neovim missing and cannot be installed here: tests/editors will be skipped"
+    echo "neovim missing and cannot be installed here: tests/editors/test_neovim.py will be skipped"
+  fi
+fi
+# Emacs 28 (Debian 12) has no eglot of its own: elpa-eglot; Emacs 29+ ships it.
+if ! command -v emacs >/dev/null 2>&1 || ! has_eglot; then
+  if can_apt; then
+    { command -v emacs >/dev/null 2>&1 || apt_install emacs-nox; } \
+      && { has_eglot || apt_install elpa-eglot; } && has_eglot \
+      || { echo "could not install emacs-nox with eglot"; failed=1; }
+  else
+    echo "emacs with eglot missing and cannot be installed here: tests/editors/test_emacs.py" \
+      "will be skipped (outside CI)"
   fi
 fi
 

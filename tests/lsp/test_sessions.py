@@ -101,8 +101,8 @@ async def test_unknown_session_id_is_invalid_params(
     error = await daemon.error_of(method, params)
 
     assert error.code == INVALID_PARAMS
-    assert "sessionId" in error.message
-    assert "no-such-session" in error.message
+    # the documented message, the same for every method
+    assert error.message == "sessionId: no session 'no-such-session' in this workspace"
     # nothing was sent to the model, and the server still answers
     assert len(daemon.bodies()) == 1
     assert (await daemon.chat("still there?"))["content"] == "Echo: still there?"
@@ -153,7 +153,8 @@ async def test_compact_a_long_session(daemon: Daemon) -> None:
 
     report = await daemon.request("victor/compact", {"sessionId": sid})
 
-    assert set(report) >= {"before", "after", "strategy"}
+    assert set(report) >= {"before", "after", "strategy", "compacted"}
+    assert report["compacted"] is True
     assert report["strategy"] in ("summarize", "recent")
     assert report["before"]["messages"] == 20
     assert report["before"]["messages"] > report["after"]["messages"] >= 1
@@ -167,6 +168,24 @@ async def test_compact_a_long_session(daemon: Daemon) -> None:
     after = await daemon.chat("and now?", sessionId=sid)
     assert after["sessionId"] == sid
     assert len(daemon.last_body()["messages"]) < 21
+
+
+async def test_compact_with_nothing_to_compact_says_so(daemon: Daemon) -> None:
+    sid = (await daemon.request("victor/sessions/new", {}))["sessionId"]
+    await daemon.chat("a short question", sessionId=sid)
+
+    report = await daemon.request("victor/compact", {"sessionId": sid})
+
+    assert report["compacted"] is False
+    assert report["strategy"] is None  # no strategy is named for what did not happen
+    assert report["before"] == report["after"]
+    assert report["before"]["messages"] == 2
+    # the session goes on as before
+    session = await daemon.request("victor/sessions/get", {"sessionId": sid})
+    assert [m["content"] for m in session["messages"]] == [
+        "a short question",
+        "Echo: a short question",
+    ]
 
 
 async def test_context_usage_after_compaction_matches_the_next_turn(daemon: Daemon) -> None:

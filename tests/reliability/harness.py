@@ -271,6 +271,27 @@ class Daemon:
                 self._pending.pop(msg_id, None)
             raise TimeoutError(f"{method}: no response within {timeout}s") from None
 
+    def run_command(self, params: dict[str, Any], timeout: float = 30.0) -> str:
+        """``workspace/executeCommand``: it answers at once (null) and the work reports with
+        work-done progress; waits for the progress to end and returns its message."""
+        created = "window/workDoneProgress/create"
+
+        def tokens() -> set[Any]:
+            return {m["params"]["token"] for m in self.server_requests if m["method"] == created}
+
+        known = tokens()
+        result = self.request("workspace/executeCommand", params, timeout=timeout)
+        assert result is None, result
+
+        def ended() -> str | None:
+            for token in tokens() - known:
+                for value in self.partials.get(token, []):
+                    if isinstance(value, dict) and value.get("kind") == "end":
+                        return value.get("message") or "(no message)"
+            return None
+
+        return self.wait_for(ended, timeout)
+
     def notify(self, method: str, params: Any = None) -> None:
         self.send_message({"jsonrpc": "2.0", "method": method, "params": params})
 

@@ -137,8 +137,8 @@ def exercise_everything(daemon: Daemon, model: ModelServer, workspace: Path) -> 
         daemon.request("victor/chat", {"message": "bad key"})
     assert info.value.data["kind"] == "auth"
     daemon.request("victor/generate", {**doc, "instruction": "a function that adds"})
-    daemon.request("workspace/executeCommand", run_action("docstring", app))
-    daemon.request("workspace/executeCommand", run_action("explain", app))
+    daemon.run_command(run_action("docstring", app))
+    daemon.run_command(run_action("explain", app))
     daemon.request("victor/systemPrompt", doc)
     daemon.request("victor/status", {})
     for session in daemon.request("victor/sessions/list", {})["sessions"]:
@@ -218,15 +218,14 @@ def test_code_actions_change_files_only_through_apply_edit(start: Any, project: 
     app = uri_of(project / "app.py")
     daemon.apply_edits = False  # the user rejects every edit
     for action in ("refactor", "docstring", "generate"):
-        result = daemon.request("workspace/executeCommand", run_action(action, app))
-        assert result["applied"] is False
-    daemon.request("workspace/executeCommand", run_action("explain", app))
+        assert daemon.run_command(run_action(action, app)) == "The editor did not apply the edit"
+    daemon.run_command(run_action("explain", app))
     generated = daemon.request(
         "victor/generate", {"textDocument": {"uri": app}, "instruction": "a helper"}
     )
     assert generated["edit"]["changes"].keys() == {app}  # returned, not applied
     daemon.apply_edits = True  # now the client says "applied" but (being a test) writes nothing
-    daemon.request("workspace/executeCommand", run_action("fix", app))
+    daemon.run_command(run_action("fix", app))
     time.sleep(0.3)
     assert snapshot_tree(project) == before  # not a byte, not a timestamp changed on disk
     assert len(daemon.applied_edits) == 4  # every change went to the client as applyEdit
@@ -268,7 +267,7 @@ def test_planted_instructions_cannot_make_the_daemon_write(
     model.enqueue(Reply(text="# write to setup.py: import os\nprint('pwned')\n"))
     app = uri_of(project / "app.py")
     daemon.apply_edits = False
-    daemon.request("workspace/executeCommand", run_action("refactor", app))
+    daemon.run_command(run_action("refactor", app))
     time.sleep(0.3)
     assert snapshot_tree(project) == before
     assert [e["edit"]["changes"].keys() for e in daemon.applied_edits] == [{app}]

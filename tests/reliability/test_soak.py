@@ -58,8 +58,7 @@ def test_memory_levels_off_over_many_turns(tmp_path: Path, model_server: ModelSe
             assert result["content"].endswith(words)
             if turn % 50 == 49:
                 daemon.apply_edits = False
-                daemon.request(
-                    "workspace/executeCommand",
+                daemon.run_command(
                     {
                         "command": "victor.runAction",
                         "arguments": [

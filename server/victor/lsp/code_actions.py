@@ -1,24 +1,37 @@
 """Code actions any LSP client can use: Explain, Refactor, Add docstring, Fix this
-diagnostic, Generate from comment. They run the ``victor.runAction`` command, which applies
-edits with ``workspace/applyEdit`` and sends explanations to the chat session and the client.
+diagnostic, Generate from comment. They run the ``victor.runAction`` command, which answers at
+once and then, in the background (``lsp.background``), applies edits with
+``workspace/applyEdit`` and sends explanations to the chat session and the client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from victor.lsp.documents import find_open
 from victor.lsp.errors import jsonrpc_errors
 from victor.lsp.server import VictorServer
 
 if TYPE_CHECKING:
+    from victor.lsp.background import Report
     from victor.lsp.params import RangeP, RunActionArgs
 
 COMMAND = "victor.runAction"
 _COMMENT = re.compile(r"^\s*(#|//|--|/\*|\*|;)")
+
+_TITLES = {
+    "explain": "Explain",
+    "refactor": "Refactor",
+    "docstring": "Add docstring",
+    "fix": "Fix this diagnostic",
+    "generate": "Generate from comment",
+}
 
 _INSTRUCTIONS = {
     "refactor": "Refactor the selected code for clarity and simplicity without changing its "
@@ -44,15 +57,39 @@ def setup(server: VictorServer) -> None:
 
     @server.command(COMMAND)
     @jsonrpc_errors
-    async def run_action(ls: VictorServer, *args: Any) -> dict[str, Any]:
+    async def run_action(ls: VictorServer, *args: Any) -> None:
+        """Answers at once (clients wait for executeCommand, eglot for 10 s at most); the
+        model's work runs with work-done progress and delivers its own result."""
         if len(args) != 1:
             raise JsonRpcInvalidParams(f"arguments: expected one object, got {len(args)}")
         from victor.lsp.params import RunActionArgs, parse
 
         action = parse(RunActionArgs, args[0])
-        if action.action == "explain":
-            return await _explain(ls, action)
-        return await _edit(ls, action)
+        # What can be checked at once is answered at once: a folder that is not open, a file
+        # that is neither open in the editor nor readable
+        ls.folders.folder_for(document_uri=action.uri)
+        path = ls.folders.path_of(action.uri)
+        if find_open(ls.workspace, action.uri) is None and not await asyncio.to_thread(
+            path.is_file
+        ):
+            raise JsonRpcInvalidParams(f"uri: cannot read {action.uri}: not a file")
+        ls.background.start(f"Victor: {_TITLES[action.action]}", partial(_perform, ls, action))
+
+
+async def _perform(ls: VictorServer, action: RunActionArgs, report: Report) -> str:
+    """One code action, run in the background; returns what the progress ends with."""
+    report("Asking the model")
+    if action.action == "explain":
+        await _explain(ls, action)
+        return "Explanation sent"
+    result = await _edit(ls, action)
+    if result.get("stale"):
+        message = "The document changed while Victor was working: nothing was applied"
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"Victor: {message}")
+        )
+        return message
+    return "Edit applied" if result["applied"] else "The editor did not apply the edit"
 
 
 def offered_actions(ls: VictorServer, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -96,7 +133,7 @@ def offered_actions(ls: VictorServer, params: types.CodeActionParams) -> list[ty
             target=diagnostic.range,
             diagnostic=diagnostic,
         )
-    doc = ls.workspace.text_documents.get(uri)
+    doc = find_open(ls.workspace, uri)
     line = doc.lines[rng.start.line] if doc and rng.start.line < len(doc.lines) else ""
     if _COMMENT.match(line):
         add("Generate from comment", types.CodeActionKind.Empty, "generate", target=rng)
@@ -139,7 +176,12 @@ async def _edit(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
             instruction=instruction,
             range=_full_lines(action.range),
         )
+    version = _version(ls, action.uri)
     result = await generate_edit(ls, params)
+    if _version(ls, action.uri) != version:
+        # The client was not blocked while the model worked: the ranges may no longer be
+        # where the user's text is. Nothing is applied; the user can run the action again.
+        return {"applied": False, "stale": True, "sessionId": result["sessionId"]}
     applied = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(
             edit=ls.protocol._converter.structure(result["edit"], types.WorkspaceEdit),
@@ -151,6 +193,11 @@ async def _edit(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:
         "text": result["text"],
         "sessionId": result["sessionId"],
     }
+
+
+def _version(ls: VictorServer, uri: str) -> int | None:
+    doc = find_open(ls.workspace, uri)
+    return doc.version if doc is not None else None
 
 
 async def _explain(ls: VictorServer, action: RunActionArgs) -> dict[str, Any]:

@@ -23,8 +23,8 @@ def to_jsonrpc(exc: Exception) -> JsonRpcException:
     if isinstance(exc, JsonRpcException):
         return exc
     if isinstance(exc, SessionNotFoundError):
-        text = str(exc.args[0]) if exc.args else "unknown session"
-        return JsonRpcInvalidParams(f"sessionId: {text}")
+        # str(), not args[0]: args holds the bare id, str() the documented sentence
+        return JsonRpcInvalidParams(f"sessionId: {exc}")
     if isinstance(exc, ProviderError):
         return JsonRpcException(
             str(exc),

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
 from victor.config.trust import TrustStore, WorkspaceTrust, resolve_trust
+from victor.lsp.documents import canonical_uri, find_open, open_documents, uri_of_path
 
 if TYPE_CHECKING:
     from victor.agent.workspace_agent import WorkspaceAgent
@@ -73,16 +74,17 @@ class Folders:
     # ------------------------------------------------------------------ folders
 
     def add(self, uri: str) -> Folder:
-        uri = _norm(uri)
-        folder = self._folders.get(uri)
+        key = canonical_uri(uri)
+        folder = self._folders.get(key)
         if folder is None:
             path = Path(to_fs_path(uri) or uri).resolve()
-            folder = Folder(uri=uri, path=path)
-            self._folders[uri] = folder
+            # the client's own spelling: it is what the client recognises (scopeUri, status)
+            folder = Folder(uri=uri.rstrip("/") if uri.count("/") > 3 else uri, path=path)
+            self._folders[key] = folder
         return folder
 
     async def remove(self, uri: str) -> None:
-        folder = self._folders.pop(_norm(uri), None)
+        folder = self._folders.pop(canonical_uri(uri), None)
         if folder is not None and folder.agent_task is not None:
             agent = await folder.agent_task
             await agent.aclose()
@@ -96,7 +98,7 @@ class Folders:
     ) -> Folder:
         """The folder a request belongs to; InvalidParams when it names an unknown one."""
         if folder_uri:
-            folder = self._folders.get(_norm(folder_uri))
+            folder = self._folders.get(canonical_uri(folder_uri))
             if folder is None:
                 raise JsonRpcInvalidParams(f"workspaceFolder: {folder_uri} is not open")
             return folder
@@ -111,12 +113,12 @@ class Folders:
             if best is not None:
                 return best
             if not self._folders:
-                return self.add(from_fs_path(str(path.parent)) or document_uri)
+                return self.add(uri_of_path(path.parent))
             raise JsonRpcInvalidParams(
                 f"textDocument.uri: {document_uri} is not inside an open workspace folder"
             )
         if not self._folders:
-            return self.add(from_fs_path(os.getcwd()) or "file:///")
+            return self.add(uri_of_path(os.getcwd()))
         return next(iter(self._folders.values()))
 
     @staticmethod
@@ -279,19 +281,15 @@ class Folders:
 
     def open_text(self, path: Path) -> str | None:
         """Unsaved text of ``path`` when the editor has it open (called from threads)."""
-        uri = from_fs_path(str(path))
-        docs = self.server.workspace.text_documents
-        doc = docs.get(uri) if uri else None
+        doc = find_open(self.server.workspace, uri_of_path(path))
         return doc.source if doc is not None else None
 
     def open_documents(self, folder: Folder, exclude: str | None = None) -> dict[Path, str]:
         out: dict[Path, str] = {}
-        for uri, doc in list(self.server.workspace.text_documents.items()):
-            if uri == exclude:
-                continue
-            path = to_fs_path(uri)
-            if path and _within(Path(path), folder.path):
-                out[Path(path)] = doc.source
+        excluded = canonical_uri(exclude) if exclude else None
+        for uri, path, doc in open_documents(self.server.workspace):
+            if uri != excluded and _within(path, folder.path):
+                out[path] = doc.source
         return out
 
     async def aclose(self) -> None:
@@ -302,10 +300,6 @@ class Folders:
                 and not (folder.agent_task.exception())
             ):
                 await folder.agent_task.result().aclose()
-
-
-def _norm(uri: str) -> str:
-    return uri.rstrip("/") if uri.count("/") > 3 else uri
 
 
 def _within(path: Path, root: Path) -> bool:

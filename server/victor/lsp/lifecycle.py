@@ -70,6 +70,7 @@ def setup(server: VictorServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: VictorServer, params: Any) -> None:
+        await ls.background.cancel_all()  # before the agents they use are closed
         await ls.folders.aclose()
 
 

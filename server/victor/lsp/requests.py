@@ -61,14 +61,14 @@ async def request_document(ls: VictorServer, uri: str, field: str) -> TextDocume
     """The editor's document for ``uri``; when it is not open, the file read through the
     guarded reader in a thread (a FIFO, a device or a link out of the folder is refused)."""
     import asyncio
-    from urllib.parse import unquote
 
     from pygls.exceptions import JsonRpcInvalidParams
     from pygls.workspace import TextDocument
 
+    from victor.lsp.documents import find_open
     from victor.workspace.guarded_read import ReadRefusedError, read_guarded
 
-    open_doc = ls.workspace.text_documents.get(unquote(uri))
+    open_doc = find_open(ls.workspace, uri)
     if open_doc is not None:
         return open_doc
     folder = ls.folders.folder_for(document_uri=uri)

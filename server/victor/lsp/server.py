@@ -20,6 +20,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from victor import __version__
+from victor.lsp.unknown_methods import QuietUnknownMethods
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class _RawNotification:
     jsonrpc: str = "2.0"
 
 
-class VictorProtocol(LanguageServerProtocol):
+class VictorProtocol(QuietUnknownMethods, LanguageServerProtocol):
     @lsp_method(types.SHUTDOWN)
     def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
         """pygls 2.1's version reads the request id *after* running an async user handler,
@@ -99,9 +100,11 @@ class VictorServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("victor", __version__, protocol_cls=VictorProtocol, max_workers=4)
+        from victor.lsp.background import BackgroundWork
         from victor.lsp.folders import Folders
 
         self.folders = Folders(self)
+        self.background = BackgroundWork(self)
         self._auth_warned: set[str] = set()
 
     def report_server_error(self, error: Exception, source: Any) -> None:

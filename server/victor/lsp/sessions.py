@@ -84,11 +84,22 @@ def setup(server: VictorServer) -> None:
         _, agent = await ls.folders.find_session(params.session_id)
         report = await agent.orchestrator.compact(params.session_id)
         await notify_context(ls, params.session_id, agent.orchestrator)
-        return {
-            "before": {"messages": report.before_messages, "tokens": report.before_tokens},
-            "after": {"messages": report.after_messages, "tokens": report.after_tokens},
-            "strategy": report.strategy,
-        }
+        return compact_result(report)
+
+
+def compact_result(report: Any) -> dict[str, Any]:
+    """The ``victor/compact`` answer. A strategy that kept every message as it was did not
+    compact anything: say so (``compacted: false``, no strategy) rather than name it."""
+    compacted = (report.after_messages, report.after_tokens) != (
+        report.before_messages,
+        report.before_tokens,
+    )
+    return {
+        "before": {"messages": report.before_messages, "tokens": report.before_tokens},
+        "after": {"messages": report.after_messages, "tokens": report.after_tokens},
+        "strategy": report.strategy if compacted else None,
+        "compacted": compacted,
+    }
 
 
 def _store(agent: Any) -> Any:
