@@ -66,8 +66,10 @@ def setup(server: VictorServer) -> None:
 
         action = parse(RunActionArgs, args[0])
         # What can be checked at once is answered at once: a folder that is not open, a file
-        # that is neither open in the editor nor readable
-        ls.folders.folder_for(document_uri=action.uri)
+        # that is neither open in the editor nor readable, a secret file
+        from victor.lsp.requests import refuse_secret, resolve_target
+
+        refuse_secret(await resolve_target(ls, document_uri=action.uri), "uri")
         path = ls.folders.path_of(action.uri)
         if find_open(ls.workspace, action.uri) is None and not await asyncio.to_thread(
             path.is_file
