@@ -88,6 +88,10 @@ def attacker() -> Iterator[ModelServer]:
 
 StartDaemon = Callable[..., Awaitable[Daemon]]
 
+#: a hang guard for requests, not a speed check (the first one waits for the agent to start,
+#: slow on a loaded machine)
+SLOW_OK = 90.0
+
 
 @pytest.fixture
 async def start(model_server: ModelServer, victim: Victim) -> AsyncIterator[StartDaemon]:

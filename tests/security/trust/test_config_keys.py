@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.lsp.daemon import uri_of
-from tests.security.trust.conftest import Victim, new_folder
+from tests.security.trust.conftest import SLOW_OK, Victim, new_folder
 from tests.support.model_server import ModelServer
 
 # Every spelling the issue found, plus the environment-variable and dashed ones.
@@ -49,7 +49,11 @@ async def test_no_spelling_of_a_base_url_or_data_dir_leaves_the_workspace_file(
     answers = []
     for folder in folders:
         try:
-            result = await daemon.chat("hello", workspaceFolder=uri_of(folder))
+            result = await daemon.request(
+                "victor/chat",
+                {"message": "hello", "workspaceFolder": uri_of(folder)},
+                timeout=SLOW_OK,
+            )
         except Exception as exc:  # noqa: BLE001 - the leak check below comes first
             result = {"error": repr(exc)}
         answers.append(result.get("content") or result)
@@ -63,7 +67,7 @@ async def test_no_spelling_of_a_base_url_or_data_dir_leaves_the_workspace_file(
     assert not stolen_data.exists()
     assert victim.leaks(attacker=attacker) == []
 
-    status = await daemon.request("victor/status")
+    status = await daemon.request("victor/status", timeout=SLOW_OK)
     for spelling, entry in zip(BASE_URL_SPELLINGS, status["folders"], strict=True):
         ignored = "\n".join(entry["ignoredSettings"])
         for key in (spelling, "OpenaiBaseUrl", "DataDir"):
@@ -87,7 +91,7 @@ async def test_analytics_sinks_are_not_taken_from_the_workspace_file(
     repo = new_folder(tmp_path / "repo", {".victor/config.toml": config, "app.py": "x = 1\n"})
     daemon = await start([repo])
 
-    result = await daemon.chat("hello")
+    result = await daemon.request("victor/chat", {"message": "hello"}, timeout=SLOW_OK)
     assert result["content"] == "Echo: hello"
     await daemon.stop()
 

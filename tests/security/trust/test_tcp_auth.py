@@ -29,7 +29,7 @@ from tests.lsp.daemon import server_env
 from tests.security.trust.conftest import Victim, new_folder
 from tests.support.model_server import ModelServer
 
-READ_TIMEOUT = 20.0
+READ_TIMEOUT = 90.0  # a hang guard, not a speed check: the first chat starts the agent
 
 
 class RawClient:

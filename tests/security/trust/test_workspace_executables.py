@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from tests.lsp.daemon import uri_of
-from tests.security.trust.conftest import Victim, new_folder
+from tests.security.trust.conftest import SLOW_OK, Victim, new_folder
 from tests.support.model_server import Reply
 
 GENERATE_AT_TOP = {"position": {"line": 0, "character": 0}, "instruction": "f"}
@@ -53,9 +53,8 @@ def fenced(code: str) -> str:
 
 async def generate(daemon, uri: str) -> dict:
     daemon.model.enqueue(Reply(text=fenced(MESSY)))
-    return await daemon.request(
-        "victor/generate", {"textDocument": {"uri": uri}, **GENERATE_AT_TOP}
-    )
+    params = {"textDocument": {"uri": uri}, **GENERATE_AT_TOP}
+    return await daemon.request("victor/generate", params, timeout=SLOW_OK)
 
 
 async def test_untrusted_folder_never_runs_its_formatter_trusted_gets_no_key(
@@ -70,13 +69,13 @@ async def test_untrusted_folder_never_runs_its_formatter_trusted_gets_no_key(
     assert result["formatter"] == "ruff"  # Victor's own ruff, outside the workspace
     assert result["text"] == "def f(a, b):\n    return a\n"
     assert "not trusted" in result["formatNote"] and "outside the workspace" in result["formatNote"]
-    status = await daemon.request("victor/status")
+    status = await daemon.request("victor/status", timeout=SLOW_OK)
     assert status["folders"][0]["trusted"] is False
     assert status["folders"][0]["trustSource"] == "default"
 
     # The user trusts the folder in the editor: now its own formatter is used...
     daemon.client.protocol.notify("victor/setTrust", {"trusted": True})
-    status = await daemon.request("victor/status")
+    status = await daemon.request("victor/status", timeout=SLOW_OK)
     assert status["folders"][0] == {
         "uri": uri_of(repo),
         "trusted": True,
@@ -112,7 +111,7 @@ async def test_trust_store_trusts_a_folder_and_the_editor_can_still_restrict_it(
 
     # No word from the client: the store decides.
     daemon = await start([repo])
-    status = await daemon.request("victor/status")
+    status = await daemon.request("victor/status", timeout=SLOW_OK)
     assert status["folders"][0]["trusted"] is True
     assert status["folders"][0]["trustSource"] == "trust store"
     result = await generate(daemon, daemon.open(repo / "app.py"))
@@ -121,5 +120,5 @@ async def test_trust_store_trusts_a_folder_and_the_editor_can_still_restrict_it(
 
     code, _ = await victor_cli(env, "untrust", str(repo))
     assert code == 0
-    status = await daemon.request("victor/status")
+    status = await daemon.request("victor/status", timeout=SLOW_OK)
     assert status["folders"][0]["trusted"] is False
