@@ -14,6 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from victor.config.settings import Settings
+from victor.errors import ConfigError
+
+__all__ = ["WORKSPACE_CONFIG", "ConfigError", "load_settings", "read_workspace_config"]
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,6 @@ _NOT_FROM_WORKSPACE = {
     "dataDir",
 }
 _NOT_FROM_EDITOR = {"anthropic_api_key", "openai_api_key", "anthropicApiKey", "openaiApiKey"}
-
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the key and the source."""
 
 
 def read_workspace_config(root: Path) -> dict[str, Any]:

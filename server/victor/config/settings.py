@@ -15,7 +15,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ProviderName = Literal["auto", "anthropic", "openai", "preview"]
 
 
+__all__ = ["ProviderName", "Settings"]
+
+
 class Settings(BaseSettings):
+    """Victor's settings: defaults, then ``VICTOR_*`` environment variables (and the
+    providers' usual ``ANTHROPIC_API_KEY`` / ``OPENAI_BASE_URL`` ...), then what you pass.
+
+    ``Settings(max_tokens=1024)`` overrides a value; assignments are validated. A library
+    user passes one to ``AgentOrchestrator(settings=...)``; the language server builds one
+    per workspace folder with every layer applied (``victor.config.loader.load_settings``).
+    Every field is described in docs/configuration.md.
+    """
+
     model_config = SettingsConfigDict(
         env_prefix="VICTOR_",
         extra="ignore",
@@ -87,16 +99,26 @@ class Settings(BaseSettings):
     def merged(self, overrides: dict[str, Any]) -> Settings:
         """A copy with ``overrides`` applied (validated; unknown keys are ignored).
 
-        Keys may be snake_case or camelCase (``maxTokens``), as editors send them."""
+        Keys may be snake_case or camelCase (``maxTokens``), as editors send them; a
+        pydantic ValidationError names a bad value."""
         data = self.model_dump()
-        known = set(type(self).model_fields)
+        data.update(self.known_overrides(overrides))
+        return type(self).model_validate(data)
+
+    @classmethod
+    def known_overrides(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The entries of ``overrides`` that name a setting, keyed by its snake_case name
+        (``None`` values left out)."""
+        known = set(cls.model_fields)
+        out: dict[str, Any] = {}
         for key, value in overrides.items():
             name = _snake(key)
             if name in known and value is not None:
-                data[name] = value
-        return type(self).model_validate(data)
+                out[name] = value
+        return out
 
     def resolved_provider(self) -> str:
+        """The provider ``auto`` stands for, given which keys and base URLs are set."""
         if self.provider != "auto":
             return self.provider
         if self.anthropic_api_key or self.anthropic_base_url:
