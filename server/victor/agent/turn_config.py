@@ -4,6 +4,7 @@ into another session."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,11 @@ class TurnConfig:
         """``settings`` (and the orchestrator's ``model``) with a provider's ``overrides``.
 
         Values are validated like settings; a bad one is a ConfigError naming the key."""
-        given = Settings.known_overrides(overrides)
-        chosen = {k: v for k, v in given.items() if k in PER_TURN_KEYS}
+        chosen: dict[str, Any] = {}
+        for key, value in overrides.items():
+            name = _snake(key) if isinstance(key, str) else ""
+            if name in PER_TURN_KEYS and value is not None:
+                chosen[name] = value
         if chosen:
             try:
                 Settings.model_validate({**settings.model_dump(), **chosen})
@@ -53,3 +57,8 @@ class TurnConfig:
         if not values["model"]:
             values["model"] = model
         return cls(**values)
+
+
+def _snake(key: str) -> str:
+    """``maxTokens`` -> ``max_tokens`` (editors and JSON configs use camelCase)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower()

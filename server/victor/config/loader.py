@@ -14,9 +14,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from victor.config.settings import Settings
-from victor.errors import ConfigError
-
-__all__ = ["WORKSPACE_CONFIG", "ConfigError", "load_settings", "read_workspace_config"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +35,10 @@ _NOT_FROM_WORKSPACE = {
     "dataDir",
 }
 _NOT_FROM_EDITOR = {"anthropic_api_key", "openai_api_key", "anthropicApiKey", "openaiApiKey"}
+
+
+# One ConfigError for the whole package (a VictorError and a ValueError), importable here too.
+from victor.errors import ConfigError as ConfigError  # noqa: E402
 
 
 def read_workspace_config(root: Path) -> dict[str, Any]:

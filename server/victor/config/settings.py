@@ -99,23 +99,14 @@ class Settings(BaseSettings):
     def merged(self, overrides: dict[str, Any]) -> Settings:
         """A copy with ``overrides`` applied (validated; unknown keys are ignored).
 
-        Keys may be snake_case or camelCase (``maxTokens``), as editors send them; a
-        pydantic ValidationError names a bad value."""
+        Keys may be snake_case or camelCase (``maxTokens``), as editors send them."""
         data = self.model_dump()
-        data.update(self.known_overrides(overrides))
-        return type(self).model_validate(data)
-
-    @classmethod
-    def known_overrides(cls, overrides: dict[str, Any]) -> dict[str, Any]:
-        """The entries of ``overrides`` that name a setting, keyed by its snake_case name
-        (``None`` values left out)."""
-        known = set(cls.model_fields)
-        out: dict[str, Any] = {}
+        known = set(type(self).model_fields)
         for key, value in overrides.items():
             name = _snake(key)
             if name in known and value is not None:
-                out[name] = value
-        return out
+                data[name] = value
+        return type(self).model_validate(data)
 
     def resolved_provider(self) -> str:
         """The provider ``auto`` stands for, given which keys and base URLs are set."""
