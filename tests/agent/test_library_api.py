@@ -14,6 +14,7 @@ import pytest
 
 from victor.agent.coordinators import (
     AnalyticsCoordinator,
+    ChatCoordinator,
     ConfigCoordinator,
     ContextCoordinator,
     PromptCoordinator,
@@ -125,6 +126,9 @@ async def test_reset_starts_over_and_a_restart_does_not_bring_the_messages_back(
     # the transcript is kept: reset starts the conversation over, it does not delete it
     transcript = again._session_coordinator.store.transcript(sid)
     assert transcript[0].content == "my secret number is 42"
+    again.reset()  # the orchestrator's own reset() does the same for its current session
+    await again.chat("fresh start")
+    assert _texts(llm.requests_to("/v1/messages")[-1].body) == ["fresh start"]
     await again.aclose()
 
 
@@ -196,7 +200,11 @@ def test_one_exception_base_and_old_import_paths_still_work():
     assert issubclass(InvalidArgumentError, ValueError)
 
 
-async def test_api_misuse_raises_a_victor_error_not_a_bare_value_error(llm, anthropic):
+async def test_api_misuse_raises_a_victor_error_not_a_bare_value_error(
+    tmp_path: Path, llm, anthropic
+):
+    with pytest.raises(InvalidArgumentError, match="workspace"):
+        AgentOrchestrator(Settings(), anthropic, "m", workspace=tmp_path / "no-such-folder")
     orchestrator = AgentOrchestrator(Settings(), anthropic, "m")
     with pytest.raises(InvalidArgumentError, match="message"):
         await orchestrator.chat("   ")
@@ -258,6 +266,7 @@ def test_public_classes_and_methods_have_docstrings():
         AgentOrchestrator,
         Settings,
         AnalyticsCoordinator,
+        ChatCoordinator,
         ConfigCoordinator,
         ContextCoordinator,
         PromptCoordinator,

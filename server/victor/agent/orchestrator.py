@@ -72,6 +72,12 @@ class AgentOrchestrator:
         _session_coordinator: SessionCoordinator | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        # Tools need a folder: without one the guide's tool examples would select among
+        # nothing, silently. Sessions are persisted only for an explicit workspace.
+        persist = workspace is not None
+        self.workspace: Path = Path(workspace if workspace is not None else Path.cwd()).resolve()
+        if not self.workspace.is_dir():
+            raise InvalidArgumentError(f"workspace: {self.workspace} is not a directory")
         # A provider passed in belongs to the caller (it may be shared); one built here is
         # closed with the orchestrator.
         self._owns_provider = provider is None
@@ -81,10 +87,6 @@ class AgentOrchestrator:
             provider = create_provider(self.settings)
         self.provider = provider
         self.model = model or self.settings.model or getattr(provider, "default_model", "") or ""
-        # Tools need a folder: without one the guide's tool examples would select among
-        # nothing, silently. Sessions are persisted only for an explicit workspace.
-        persist = workspace is not None
-        self.workspace: Path = Path(workspace if workspace is not None else Path.cwd()).resolve()
 
         self._config_coordinator = _config_coordinator or ConfigCoordinator(
             defaults=self.settings.public_dump()
@@ -204,8 +206,8 @@ class AgentOrchestrator:
 
     def reset(self, session_id: str | None = None) -> None:
         """Start a session's conversation over (the current one by default): the next turn
-        sends no earlier messages. The stored transcript is kept; ``delete`` or
-        ``_session_coordinator.reset_session`` removes it."""
+        sends no earlier messages, nor does a restart. The stored transcript is kept;
+        ``_session_coordinator.reset_session`` deletes it."""
         sid = session_id or self._session_coordinator.current_session_id
         self._context_coordinator.reset(sid)
 
