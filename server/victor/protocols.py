@@ -15,6 +15,23 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from victor.protocol_models import AnalyticsEvent
 
+__all__ = [
+    "AnalyticsEvent",
+    "Context",
+    "ExportResult",
+    "IAnalyticsExporter",
+    "ICompactionStrategy",
+    "IConfigProvider",
+    "IEmbeddingService",
+    "IPromptContributor",
+    "IToolSelectionStrategy",
+    "Message",
+    "PromptContext",
+    "Role",
+    "ToolCall",
+    "ToolSpec",
+]
+
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -56,7 +73,7 @@ class Context:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-class PromptContext(dict):
+class PromptContext(dict[str, Any]):
     """What prompt contributors may look at: a plain dict (``ctx.get("task")``).
 
     Keys Victor itself fills in: ``workspace`` (folder path), ``file`` (path of the active
@@ -72,11 +89,18 @@ class IConfigProvider(ABC):
     """A source of per-session configuration. Higher priority is asked first."""
 
     @abstractmethod
-    def priority(self) -> int: ...
+    def priority(self) -> int:
+        """Order among providers: higher is asked first."""
 
     @abstractmethod
     async def get_config(self, session_id: str) -> dict[str, Any]:
-        """Return the configuration, or ``{}`` to let the next provider answer."""
+        """Return the configuration, or ``{}`` to let the next provider answer.
+
+        A JSON object string (asyncpg returns ``jsonb`` columns as text) is accepted too;
+        anything else is a ConfigError. Keys that change a turn: ``model``, ``max_tokens``,
+        ``enable_tools``, ``max_tools_per_request``, ``max_tool_rounds`` (snake_case or
+        camelCase); other keys are kept for ``ConfigCoordinator.get_config()``.
+        """
 
 
 # --------------------------------------------------------------------------- prompt
@@ -86,7 +110,8 @@ class IPromptContributor(ABC):
     """Adds a section to the system prompt. Higher priority comes first."""
 
     @abstractmethod
-    def priority(self) -> int: ...
+    def priority(self) -> int:
+        """Order of the sections: higher comes first."""
 
     @abstractmethod
     async def get_contribution(self, context: PromptContext) -> str:
@@ -104,7 +129,8 @@ class ICompactionStrategy(ABC):
     """Turns a context that grew too large into a smaller one."""
 
     @abstractmethod
-    async def compact(self, context: Context) -> Context: ...
+    async def compact(self, context: Context) -> Context:
+        """Return the messages to keep (the coordinator then enforces its invariants)."""
 
     @property
     def name(self) -> str:
@@ -115,7 +141,8 @@ class IEmbeddingService(ABC):
     """Maps text to a vector, for semantic compaction and tool selection."""
 
     @abstractmethod
-    def embed(self, text: str) -> Sequence[float]: ...
+    def embed(self, text: str) -> Sequence[float]:
+        """A vector for ``text``; vectors of one service have one length."""
 
 
 # --------------------------------------------------------------------------- analytics
@@ -123,6 +150,8 @@ class IEmbeddingService(ABC):
 
 @dataclass(slots=True)
 class ExportResult:
+    """What an exporter reports: whether it worked and how many events it handed over."""
+
     success: bool
     exported_count: int = 0
     error: str | None = None
@@ -132,7 +161,8 @@ class IAnalyticsExporter(ABC):
     """Sends analytics events somewhere (a file, a webhook, Prometheus, OpenTelemetry)."""
 
     @abstractmethod
-    async def export(self, events: list[AnalyticsEvent]) -> ExportResult: ...
+    async def export(self, events: list[AnalyticsEvent]) -> ExportResult:
+        """Send ``events``; report failure in the result rather than raising."""
 
 
 # --------------------------------------------------------------------------- tools
@@ -151,7 +181,8 @@ class IToolSelectionStrategy(ABC):
     """Picks which tools a request carries."""
 
     @abstractmethod
-    def select(self, query: str, tools: Sequence[ToolSpec], limit: int) -> list[ToolSpec]: ...
+    def select(self, query: str, tools: Sequence[ToolSpec], limit: int) -> list[ToolSpec]:
+        """At most ``limit`` of ``tools``, the most useful for ``query`` first."""
 
 
 def __getattr__(name: str) -> Any:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -21,23 +19,16 @@ from victor.agent.coordinators import (
     SummarizationCompactionStrategy,
     ToolCoordinator,
 )
-from victor.agent.coordinators.chat_coordinator import TurnState
 from victor.agent.coordinators.context_coordinator import strategy_for
 from victor.agent.coordinators.prompt_coordinator import BuiltPrompt
-from victor.agent.events import (
-    AgentEvent,
-    Compacted,
-    CompactionReport,
-    ContextUsage,
-    TextDelta,
-    ToolResultReady,
-    TurnDone,
-    TurnStarted,
-)
+from victor.agent.events import AgentEvent, CompactionReport, ContextUsage, TurnDone
+from victor.agent.turn import compact_stored, run_turn
 from victor.config.settings import Settings
-from victor.protocols import Context, IPromptContributor, Message, PromptContext
+from victor.errors import InvalidArgumentError
+from victor.protocols import IPromptContributor, PromptContext
 from victor.providers.base import ChatResponse, Provider
-from victor.providers.errors import ProviderError
+
+__all__ = ["MAX_SESSIONS_IN_MEMORY", "AgentOrchestrator"]
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +40,16 @@ class AgentOrchestrator:
     """One long-lived agent: settings, a provider and a model, plus seven coordinators.
 
     Every coordinator can be injected (``_config_coordinator=`` ...), as in the seed
-    examples; whatever is not injected is built from ``settings``. With ``workspace`` the
-    orchestrator gets that folder's session store and read-only tools; without one it keeps
-    sessions in memory.
+    examples; whatever is not injected is built from ``settings``.
+
+    ``workspace`` is the folder the read-only tools (read_file, list_directory,
+    search_text) work in; it defaults to the current directory, as ``victor chat`` does.
+    Sessions are persisted in that folder's SQLite store only when ``workspace`` (or
+    ``store``) is given; otherwise they live in memory for the orchestrator's lifetime.
+
+    ``async with AgentOrchestrator(...) as o:`` closes what the orchestrator opened on exit
+    (a provider it built, its session store, pending analytics exports); ``aclose()`` does
+    the same.
     """
 
     def __init__(
@@ -74,6 +72,12 @@ class AgentOrchestrator:
         _session_coordinator: SessionCoordinator | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        # Tools need a folder: without one the guide's tool examples would select among
+        # nothing, silently. Sessions are persisted only for an explicit workspace.
+        persist = workspace is not None
+        self.workspace: Path = Path(workspace if workspace is not None else Path.cwd()).resolve()
+        if not self.workspace.is_dir():
+            raise InvalidArgumentError(f"workspace: {self.workspace} is not a directory")
         # A provider passed in belongs to the caller (it may be shared); one built here is
         # closed with the orchestrator.
         self._owns_provider = provider is None
@@ -83,7 +87,6 @@ class AgentOrchestrator:
             provider = create_provider(self.settings)
         self.provider = provider
         self.model = model or self.settings.model or getattr(provider, "default_model", "") or ""
-        self.workspace = Path(workspace).resolve() if workspace else None
 
         self._config_coordinator = _config_coordinator or ConfigCoordinator(
             defaults=self.settings.public_dump()
@@ -95,24 +98,25 @@ class AgentOrchestrator:
         self._chat_coordinator = _chat_coordinator or ChatCoordinator(
             provider, self.model, max_tokens=self.settings.max_tokens
         )
-        if tools is None and self.workspace is not None and self.settings.enable_tools:
+        if tools is None and self.settings.enable_tools:
             from victor.tools import workspace_tools
 
             tools = workspace_tools(self.workspace, open_document)
         self._tool_coordinator = _tool_coordinator or ToolCoordinator(tools)
-        self._analytics_coordinator = _analytics_coordinator or AnalyticsCoordinator(
-            auto_export=True
-        )
+        self._analytics_coordinator = _analytics_coordinator or AnalyticsCoordinator()
         self._settings_exporters: list[Any] = []  # built from analytics_jsonl/_webhook
         self._exporter_key: tuple[Any, Any] = (None, None)
+        # The store is closed with the orchestrator only when it was opened here.
+        self._owns_store = _session_coordinator is None and store is None
         if _session_coordinator is None:
-            if store is None and self.workspace is not None:
+            if store is None and persist:
                 from victor.storage.session_store import SessionStore
 
                 store = SessionStore.for_workspace(self.workspace, self.settings.data_dir)
             _session_coordinator = SessionCoordinator(store)
         self._session_coordinator = _session_coordinator
         self._session_coordinator.on_reset(self._forget_session)
+        self._context_coordinator.on_reset(self._context_was_reset)
         self._turn_lock: dict[str, asyncio.Lock] = {}
         self.apply_settings(self.settings)
 
@@ -178,6 +182,7 @@ class AgentOrchestrator:
 
     @property
     def context_window(self) -> int:
+        """The model's context window in tokens (or the ``context_window`` setting)."""
         return self._context_coordinator.budget.window
 
     # ------------------------------------------------------------------ sessions
@@ -188,8 +193,23 @@ class AgentOrchestrator:
         return self._session_coordinator.resolve(None)
 
     def _forget_session(self, session_id: str) -> None:
-        self._context_coordinator.reset(session_id)
+        self._context_coordinator.forget(session_id)
         self._analytics_coordinator.forget_session(session_id)
+
+    def _context_was_reset(self, session_id: str) -> None:
+        """``ContextCoordinator.reset()``: record the empty context in the store, so neither
+        the next turn nor a restart brings the earlier messages back. Synchronous (the seed
+        calls ``reset()`` synchronously); one small SQLite write."""
+        sessions = self._session_coordinator
+        if sessions.store.has_session(session_id):
+            sessions.save_context_now(session_id, [], None)
+
+    def reset(self, session_id: str | None = None) -> None:
+        """Start a session's conversation over (the current one by default): the next turn
+        sends no earlier messages, nor does a restart. The stored transcript is kept;
+        ``_session_coordinator.reset_session`` deletes it."""
+        sid = session_id or self._session_coordinator.current_session_id
+        self._context_coordinator.reset(sid)
 
     async def _activate(self, session_id: str | None) -> str:
         sid = await self._session_coordinator.aresolve(session_id)
@@ -207,20 +227,39 @@ class AgentOrchestrator:
     async def build_system_prompt(
         self, prompt_context: dict[str, Any] | None = None, *, session_id: str | None = None
     ) -> BuiltPrompt:
+        """The system prompt a turn with ``prompt_context`` would carry (what
+        ``victor/systemPrompt`` shows)."""
         ctx = PromptContext(prompt_context or {})
         ctx.setdefault("task", "chat")
-        if self.workspace is not None:
-            ctx.setdefault("workspace", str(self.workspace))
+        ctx.setdefault("workspace", str(self.workspace))
         if session_id:
             ctx["session_id"] = session_id
         return await self._prompt_coordinator.build(ctx)
 
     # ------------------------------------------------------------------ chat
 
-    async def chat(self, text: str, session_id: str | None = None, **kwargs: Any) -> ChatResponse:
-        """One turn; returns the whole answer (``.content``, ``.usage.total_tokens``)."""
+    async def chat(
+        self,
+        text: str,
+        session_id: str | None = None,
+        *,
+        prompt_context: dict[str, Any] | None = None,
+        task: str = "chat",
+        pinned: bool = False,
+    ) -> ChatResponse:
+        """One turn; returns the whole answer (``.content``, ``.usage.total_tokens``).
+
+        ``session_id`` names the session (created when new; default: the current one),
+        ``prompt_context`` is handed to prompt contributors, ``task`` tells them what the
+        turn is for ("chat", "code_generation" ...), and a ``pinned`` question survives
+        every compaction. Raises ProviderError (typed) when the model API fails after
+        retries, ConfigError when a config provider answers something unusable,
+        InvalidArgumentError for bad arguments.
+        """
         done: TurnDone | None = None
-        async for event in self.stream_chat(text, session_id=session_id, **kwargs):
+        async for event in self.stream_chat(
+            text, session_id, prompt_context=prompt_context, task=task, pinned=pinned
+        ):
             if isinstance(event, TurnDone):
                 done = event
         assert done is not None
@@ -238,181 +277,35 @@ class AgentOrchestrator:
         """One turn as events: TurnStarted, then TextDelta / ToolCallStarted /
         ToolResultReady / Compacted as they happen, and TurnDone last.
 
-        Closing the iterator or cancelling its consumer aborts the upstream request; the
-        partial answer is stored, marked interrupted. Provider errors propagate (typed)
-        after the partial answer, if any, was stored.
+        Arguments as for ``chat``. Closing the iterator or cancelling its consumer aborts
+        the upstream request; the partial answer is stored, marked interrupted. Provider
+        errors propagate (typed) after the partial answer, if any, was stored.
         """
         if not isinstance(text, str) or not text.strip():
-            raise ValueError("message: expected a non-empty string")
+            raise InvalidArgumentError("message: expected a non-empty string")
+        if session_id is not None and (not isinstance(session_id, str) or not session_id):
+            raise InvalidArgumentError("session_id: expected a non-empty string or None")
+        if prompt_context is not None and not isinstance(prompt_context, dict):
+            raise InvalidArgumentError("prompt_context: expected a dict or None")
         sid = await self._activate(session_id)
         lock = self._turn_lock.setdefault(sid, asyncio.Lock())
         async with lock:
-            async for event in self._turn(sid, text, prompt_context, task, pinned):
-                yield event
-
-    async def _turn(
-        self,
-        sid: str,
-        text: str,
-        prompt_context: dict[str, Any] | None,
-        task: str,
-        pinned: bool,
-    ) -> AsyncIterator[AgentEvent]:
-        turn_id = uuid.uuid4().hex
-        yield TurnStarted(sid, turn_id)
-        config = await self._config_coordinator.load_config(session_id=sid)
-        chat = self._chat_coordinator
-        if isinstance(config.get("model"), str) and config["model"]:
-            chat.model = config["model"]
-        built = await self.build_system_prompt(
-            {**(prompt_context or {}), "task": task}, session_id=sid
-        )
-        tools = self._tool_coordinator.select_tools(text)
-        contexts = self._context_coordinator
-        overhead = contexts.counter.text(built.text) + contexts.counter.tools(tools)
-        user = Message(role="user", content=text, pinned=pinned)
-        user_tokens = contexts.count([user])
-        compacted = False
-        if overhead + contexts.session_tokens(sid) + user_tokens > contexts.budget.trigger_tokens:
-            report = await self._compact(sid, overhead)
-            if report is not None:
-                compacted = True
-                yield Compacted(report)
-        history = contexts.get_context(sid).messages
-        history_tokens = contexts.session_tokens(sid)  # counted once per turn
-        state = TurnState(history=list(history), new_messages=[user])
-        analytics = self._analytics_coordinator
-        analytics.record(
-            sid, "chat_start", turn_id=turn_id, model=chat.model, task=task, tools=len(tools)
-        )
-        started = time.perf_counter()
-        estimate = overhead + history_tokens + user_tokens
-
-        async def prepare(turn: TurnState) -> tuple[list[Message], int]:
-            messages = turn.history + turn.new_messages
-            tokens = history_tokens + contexts.count(turn.new_messages)
-            if overhead + tokens <= contexts.budget.trigger_tokens:
-                return messages, tokens
-            # Tool output piled up within the turn: send a compacted copy this round.
-            compacted_ctx = await contexts.compact_context(
-                Context(messages=messages), overhead=overhead
-            )
-            return compacted_ctx.messages, contexts.count(compacted_ctx.messages)
-
-        events = chat.run_turn(
-            state,
-            system=built.system,
-            tools=tools,
-            tool_coordinator=self._tool_coordinator,
-            window=contexts.budget.window,
-            overhead=overhead,
-            prepare=prepare,
-        )
-        try:
-            # aclosing: a consumer that stops early must close the upstream stream now,
-            # not whenever the garbage collector finalizes the generator.
-            async with contextlib.aclosing(events):
-                async for event in events:
-                    if not isinstance(event, TextDelta):
-                        self._record_tool_event(sid, event)
+            turn = run_turn(self, sid, text, prompt_context, task, pinned)
+            async with contextlib.aclosing(turn):
+                async for event in turn:
                     yield event
-        except (asyncio.CancelledError, GeneratorExit):
-            self._store_interrupted(sid, state, "cancelled")
-            raise
-        except ProviderError as exc:
-            analytics.record(sid, "error", kind=exc.kind, turn_id=turn_id)
-            if state.partial_text or len(state.new_messages) > 1:
-                self._store_interrupted(sid, state, exc.kind)
-            raise
-        if state.usage.input_tokens:
-            contexts.counter.calibrate(
-                estimate,
-                state.usage.input_tokens
-                + state.usage.cache_read_tokens
-                + state.usage.cache_write_tokens,
-            )
-        await self._session_coordinator.append(sid, state.new_messages)
-        contexts.append(sid, state.new_messages)
-        usage = state.usage
-        analytics.record(
-            sid,
-            "chat_end",
-            turn_id=turn_id,
-            model=chat.model,
-            rounds=state.rounds,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            stop_reason=state.stop_reason,
-        )
-        analytics.schedule_export()
-        response = ChatResponse(
-            content=state.content,
-            usage=usage,
-            stop_reason=state.stop_reason,
-            model=chat.model,
-            tool_calls=[],
-        )
-        yield TurnDone(
-            session_id=sid,
-            turn_id=turn_id,
-            response=response,
-            context=contexts.usage(sid, overhead),
-            compacted=compacted,
-            tool_rounds=state.rounds,
-        )
-
-    def _record_tool_event(self, sid: str, event: AgentEvent) -> None:
-        if isinstance(event, ToolResultReady):
-            self._analytics_coordinator.record(
-                sid, "tool_call", tool=event.name, is_error=event.is_error
-            )
-
-    def _store_interrupted(self, sid: str, state: TurnState, reason: str) -> None:
-        """Keep what the user saw. Synchronous: this runs while the task is cancelled."""
-        messages = state.interrupted_messages()
-        messages[-1].metadata["interrupted_reason"] = reason
-        try:
-            self._session_coordinator.append_now(sid, messages)
-        except Exception:  # never mask the original error
-            log.exception("could not store the interrupted turn")
-            return
-        self._context_coordinator.append(sid, messages)
-        self._analytics_coordinator.record(sid, "interrupted", reason=reason)
 
     # ------------------------------------------------------------------ compaction
 
-    async def _compact(
-        self, sid: str, overhead: int, force: bool = False
-    ) -> CompactionReport | None:
-        report = await self._context_coordinator.compact_session(
-            sid, overhead=overhead, force=force
-        )
-        if report is None:
-            return None
-        messages = self._context_coordinator.get_context(sid).messages
-        await self._session_coordinator.save_context(sid, messages, report.summary)
-        self._analytics_coordinator.record(
-            sid,
-            "compaction",
-            strategy=report.strategy,
-            before_tokens=report.before_tokens,
-            after_tokens=report.after_tokens,
-            before_messages=report.before_messages,
-            after_messages=report.after_messages,
-        )
-        return report
-
     async def compact(self, session_id: str | None = None) -> CompactionReport:
-        """Compact a session now (the ``victor/compact`` request)."""
+        """Compact a session now (the ``victor/compact`` request), whatever its size."""
         sid = await self._activate(session_id)
-        report = await self._compact(sid, await self._overhead(sid), force=True)
+        report = await compact_stored(self, sid, await self._overhead(sid), force=True)
         assert report is not None
         return report
 
     async def context_usage(self, session_id: str | None = None) -> ContextUsage:
+        """How full the window is for a session: its context plus prompt and tools."""
         sid = await self._activate(session_id)
         return self._context_coordinator.usage(sid, await self._overhead(sid))
 
@@ -431,7 +324,16 @@ class AgentOrchestrator:
     # ------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
+        """Close what the orchestrator opened: pending analytics exports are sent, then a
+        provider it built and its session store are closed. Injected ones stay open."""
         await self._analytics_coordinator.aclose()
         if self._owns_provider:
             await self.provider.aclose()
-        await asyncio.to_thread(self._session_coordinator.close)
+        if self._owns_store:
+            await asyncio.to_thread(self._session_coordinator.close)
+
+    async def __aenter__(self) -> AgentOrchestrator:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

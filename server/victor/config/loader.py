@@ -51,8 +51,8 @@ WORKSPACE_FILE_OFF_ONLY = frozenset({"enable_tools", "enable_analytics", "format
 _SECRET_KEYS = frozenset({"anthropic_api_key", "openai_api_key"})
 
 
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the key and the source."""
+# One ConfigError for the whole package (a VictorError and a ValueError), importable here too.
+from victor.errors import ConfigError as ConfigError  # noqa: E402
 
 
 @dataclass(frozen=True, slots=True)

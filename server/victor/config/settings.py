@@ -15,7 +15,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ProviderName = Literal["auto", "anthropic", "openai", "preview"]
 
 
+__all__ = ["ProviderName", "Settings"]
+
+
 class Settings(BaseSettings):
+    """Victor's settings: defaults, then ``VICTOR_*`` environment variables (and the
+    providers' usual ``ANTHROPIC_API_KEY`` / ``OPENAI_BASE_URL`` ...), then what you pass.
+
+    ``Settings(max_tokens=1024)`` overrides a value; assignments are validated. A library
+    user passes one to ``AgentOrchestrator(settings=...)``; the language server builds one
+    per workspace folder with every layer applied (``victor.config.loader.load_settings``).
+    Every field is described in docs/configuration.md.
+    """
+
     model_config = SettingsConfigDict(
         env_prefix="VICTOR_",
         extra="ignore",
@@ -24,56 +36,56 @@ class Settings(BaseSettings):
     )
 
     provider: ProviderName = Field(
-        "auto",
+        default="auto",
         description="Which model API to use. 'auto' picks Anthropic when an Anthropic key is "
         "set, an OpenAI-compatible server when a base URL or key for it is set, else preview.",
     )
-    model: str = Field("", description="Model name; empty picks the provider's default.")
-    max_tokens: int = Field(4096, ge=1, description="Most tokens one answer may have.")
+    model: str = Field(default="", description="Model name; empty picks the provider's default.")
+    max_tokens: int = Field(default=4096, ge=1, description="Most tokens one answer may have.")
     context_window: int | None = Field(
-        None, ge=256, description="Override the model's context window (tokens)."
+        default=None, ge=256, description="Override the model's context window (tokens)."
     )
     context_compaction_threshold: float = Field(
-        0.75, gt=0.0, le=1.0, description="Compact when the context fills this share."
+        default=0.75, gt=0.0, le=1.0, description="Compact when the context fills this share."
     )
     context_compaction_target: float = Field(
-        0.5, gt=0.0, lt=1.0, description="Compaction aims for this share of the window."
+        default=0.5, gt=0.0, lt=1.0, description="Compaction aims for this share of the window."
     )
     compaction_strategy: Literal["summarize", "recent", "task"] = "summarize"
     enable_analytics: bool = True
-    analytics_jsonl: Path | None = Field(None, description="Append analytics events here.")
-    analytics_webhook: str | None = Field(None, description="POST analytics events here.")
+    analytics_jsonl: Path | None = Field(default=None, description="Append analytics events here.")
+    analytics_webhook: str | None = Field(default=None, description="POST analytics events here.")
     tool_selection_strategy: Literal["keyword", "semantic", "hybrid", "all"] = "hybrid"
-    tool_selection_hybrid_alpha: float = Field(0.7, ge=0.0, le=1.0)
-    max_tools_per_request: int = Field(8, ge=0)
-    max_tool_rounds: int = Field(8, ge=0)
+    tool_selection_hybrid_alpha: float = Field(default=0.7, ge=0.0, le=1.0)
+    max_tools_per_request: int = Field(default=8, ge=0)
+    max_tool_rounds: int = Field(default=8, ge=0)
     enable_tools: bool = True
-    max_retries: int = Field(3, ge=0, le=10)
+    max_retries: int = Field(default=3, ge=0, le=10)
     request_timeout: float = Field(
-        120.0, gt=0, description="Seconds without data before giving up."
+        default=120.0, gt=0, description="Seconds without data before giving up."
     )
-    data_dir: Path | None = Field(None, description="Where session databases live.")
+    data_dir: Path | None = Field(default=None, description="Where session databases live.")
     format_generated_code: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     anthropic_api_key: SecretStr | None = Field(
-        None,
+        default=None,
         validation_alias=AliasChoices(
             "anthropic_api_key", "ANTHROPIC_API_KEY", "VICTOR_ANTHROPIC_API_KEY"
         ),
     )
     anthropic_base_url: str | None = Field(
-        None,
+        default=None,
         validation_alias=AliasChoices(
             "anthropic_base_url", "ANTHROPIC_BASE_URL", "VICTOR_ANTHROPIC_BASE_URL"
         ),
     )
     openai_api_key: SecretStr | None = Field(
-        None,
+        default=None,
         validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY", "VICTOR_OPENAI_API_KEY"),
     )
     openai_base_url: str | None = Field(
-        None,
+        default=None,
         validation_alias=AliasChoices(
             "openai_base_url", "OPENAI_BASE_URL", "VICTOR_OPENAI_BASE_URL"
         ),
@@ -97,6 +109,7 @@ class Settings(BaseSettings):
         return type(self).model_validate(data)
 
     def resolved_provider(self) -> str:
+        """The provider ``auto`` stands for, given which keys and base URLs are set."""
         if self.provider != "auto":
             return self.provider
         if self.anthropic_api_key or self.anthropic_base_url:

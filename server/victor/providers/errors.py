@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from victor.errors import VictorError
 
-class ProviderError(Exception):
+
+class ProviderError(VictorError):
     """A model API request failed. ``retryable`` errors were already retried."""
 
     retryable: bool = False

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from victor.errors import InvalidArgumentError, VictorError
 from victor.protocols import Message
 from victor.storage import codec
 from victor.storage.export import render_markdown
@@ -36,7 +37,7 @@ _PLACEHOLDERS = ", ".join("?" for _ in codec.MESSAGE_FIELDS)
 _TITLE_CHARS = 60
 
 
-class SessionNotFoundError(KeyError):
+class SessionNotFoundError(VictorError, KeyError):
     """No session with that id in this workspace's store."""
 
     def __init__(self, session_id: str) -> None:
@@ -99,10 +100,10 @@ class SessionStore:
     ) -> SessionInfo:
         sid = uuid.uuid4().hex if session_id is None else session_id
         if not isinstance(sid, str) or not sid:
-            raise ValueError("session_id must be a non-empty string")
+            raise InvalidArgumentError("session_id must be a non-empty string")
         with self._write() as conn:
             if self._exists(sid):
-                raise ValueError(f"session '{sid}' already exists in this workspace")
+                raise InvalidArgumentError(f"session '{sid}' already exists in this workspace")
             now = self._stamp()
             conn.execute(
                 "INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
@@ -210,7 +211,9 @@ class SessionStore:
         """
         rows = [codec.encode(m, i) for i, m in enumerate(messages)]
         if isinstance(upto_id, bool) or not isinstance(upto_id, int) or upto_id < 0:
-            raise ValueError("upto_id must be a non-negative integer (a transcript row id)")
+            raise InvalidArgumentError(
+                "upto_id must be a non-negative integer (a transcript row id)"
+            )
         with self._write() as conn:
             self._require(session_id)
             conn.execute("DELETE FROM context_messages WHERE session_id = ?", (session_id,))

@@ -6,6 +6,7 @@ import math
 import zlib
 from collections.abc import Sequence
 
+from victor.errors import InvalidArgumentError
 from victor.protocols import IEmbeddingService
 from victor.tools.text import words
 
@@ -25,7 +26,7 @@ class LexicalEmbedder(IEmbeddingService):
 
     def __init__(self, dimensions: int = 512, trigram_weight: float = 0.3) -> None:
         if dimensions < 8:
-            raise ValueError("dimensions must be at least 8")
+            raise InvalidArgumentError("dimensions must be at least 8")
         self.dimensions = dimensions
         # Whole words carry the meaning; trigrams only catch near-misses ("config"/"configure").
         self.trigram_weight = trigram_weight

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from victor.errors import InvalidArgumentError
 from victor.protocols import IEmbeddingService, IToolSelectionStrategy, ToolSpec
 from victor.tools.embedding import LexicalEmbedder, cosine
 from victor.tools.text import words
@@ -103,7 +104,7 @@ class HybridToolSelection(IToolSelectionStrategy):
 
     def __init__(self, embedder: IEmbeddingService | None = None, alpha: float = 0.7) -> None:
         if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+            raise InvalidArgumentError(f"alpha must be between 0 and 1, got {alpha}")
         self.alpha = alpha
         self.semantic = SemanticToolSelection(embedder)
 
@@ -132,7 +133,7 @@ def make_tool_selection(
     key = strategy.strip().lower() if isinstance(strategy, str) else ""
     factory = _FACTORIES.get(key)
     if factory is None:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"unknown tool selection strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}"
         )
     return factory(alpha, embedder)

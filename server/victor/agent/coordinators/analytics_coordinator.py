@@ -18,19 +18,23 @@ _MAX_EVENTS_PER_SESSION = 10_000
 
 
 class BaseAnalyticsExporter(IAnalyticsExporter):
-    """Base for exporters (the seed's extension point)."""
+    """Base for exporters (the seed's extension point).
 
-    async def export(self, events: list[AnalyticsEvent]) -> ExportResult:  # pragma: no cover
-        return ExportResult(success=True, exported_count=len(events))
+    ``export`` stays abstract: a subclass that does not define it cannot be instantiated
+    (TypeError), instead of reporting exports that never happened.
+    """
 
 
 @dataclass(slots=True)
 class SessionAnalytics:
+    """The events recorded for one session, oldest first, with running ``totals``."""
+
     session_id: str
     events: list[AnalyticsEvent] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, Any]:
+        """Turns, token figures, tool calls, errors and compactions, summed over events."""
         out: dict[str, Any] = {
             "turns": 0,
             "input_tokens": 0,
@@ -65,8 +69,9 @@ class AnalyticsCoordinator:
 
     ``record`` is synchronous and cheap. ``export_analytics`` sends pending events to every
     exporter at once; one exporter failing (or raising) is reported in its result and never
-    reaches the chat. With ``auto_export`` the orchestrator schedules an export in the
-    background after each turn.
+    reaches the chat. With ``auto_export`` (the default, whoever builds the coordinator) the
+    orchestrator schedules an export in the background after each turn; pass
+    ``auto_export=False`` to export only when ``export_analytics`` is called.
     """
 
     def __init__(
@@ -74,7 +79,7 @@ class AnalyticsCoordinator:
         exporters: Iterable[IAnalyticsExporter] = (),
         *,
         enabled: bool = True,
-        auto_export: bool = False,
+        auto_export: bool = True,
     ) -> None:
         self.exporters = list(exporters)
         self.enabled = enabled
@@ -85,9 +90,12 @@ class AnalyticsCoordinator:
         self.last_results: list[ExportResult] = []
 
     def add_exporter(self, exporter: IAnalyticsExporter) -> None:
+        """Send future events to ``exporter`` too."""
         self.exporters.append(exporter)
 
     def record(self, session_id: str, type: str, **data: Any) -> AnalyticsEvent | None:
+        """Record one event (keys naming secrets or message text are dropped from ``data``);
+        None when analytics are disabled."""
         if not self.enabled:
             return None
         event = AnalyticsEvent(session_id=session_id, type=type, data=_clean(data))
@@ -100,9 +108,11 @@ class AnalyticsCoordinator:
         return event
 
     async def get_session_analytics(self, session_id: str) -> SessionAnalytics:
+        """The events recorded for ``session_id`` (empty for an unknown session)."""
         return self._sessions.get(session_id) or SessionAnalytics(session_id)
 
     def forget_session(self, session_id: str) -> None:
+        """Drop a session's events, exported or not (its session was reset or deleted)."""
         self._sessions.pop(session_id, None)
         self._pending = [e for e in self._pending if e.session_id != session_id]
 
@@ -138,6 +148,7 @@ class AnalyticsCoordinator:
         task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
+        """Wait for background exports, then export what is still pending."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._pending:

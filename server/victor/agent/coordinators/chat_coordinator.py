@@ -41,6 +41,10 @@ class TurnState:
 
 
 class ChatCoordinator:
+    """Runs a turn against the model: streams the answer, runs the tools it asks for and asks
+    again, up to the tool coordinator's round limit. ``model`` and ``max_tokens`` are the
+    defaults; a turn may override them (a config provider's answer for its session)."""
+
     def __init__(self, provider: Provider, model: str, *, max_tokens: int = 4096) -> None:
         self.provider = provider
         self.model = model
@@ -56,25 +60,32 @@ class ChatCoordinator:
         window: int,
         overhead: int,
         prepare: PrepareRequest,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        max_rounds: int | None = None,
     ) -> AsyncIterator[AgentEvent]:
         """Stream the model's answer; run requested tools and ask again, up to the round limit.
 
         ``state.new_messages`` must already hold the user's message; the assistant and tool
-        messages are appended as they complete.
+        messages are appended as they complete. ``model``, ``max_tokens`` and ``max_rounds``
+        apply to this turn only (defaults: the coordinators' own).
         """
-        state.model = self.model
+        model = model or self.model
+        answer_limit = max_tokens or self.max_tokens
+        rounds_limit = tool_coordinator.max_rounds if max_rounds is None else max_rounds
+        state.model = model
         while True:
             messages, tokens = await prepare(state)
             # Never ask for more answer than the window leaves room for.
             room = window - overhead - tokens
-            max_tokens = max(16, min(self.max_tokens, room))
+            request_max_tokens = max(16, min(answer_limit, room))
             if state.text and state.text[-1].strip():
                 state.text.append("\n\n")
                 yield TextDelta("\n\n")
             response: ChatResponse | None = None
             state.partial_text = []
             stream = self.provider.stream(
-                messages, model=self.model, system=system, tools=tools, max_tokens=max_tokens
+                messages, model=model, system=system, tools=tools, max_tokens=request_max_tokens
             )
             try:
                 async for event in stream:
@@ -100,7 +111,7 @@ class ChatCoordinator:
             )
             if response.stop_reason != "tool_use" or not response.tool_calls:
                 return
-            if state.rounds >= tool_coordinator.max_rounds:
+            if state.rounds >= rounds_limit:
                 # Leave the calls unanswered in the record? No: answer them so the session
                 # stays valid, and tell the model why nothing ran.
                 for call in response.tool_calls:

@@ -24,13 +24,22 @@ from victor.providers.base import Provider
 log = logging.getLogger(__name__)
 
 SUMMARY_PREFIX = "[Summary of the earlier conversation]"
+#: Fewest answer tokens worth paying a summary request for; with less room than this in the
+#: compacted context, the fallback strategy runs instead (no model call).
+MIN_SUMMARY_TOKENS = 256
+MAX_SUMMARY_TOKENS = 1024
+#: Characters per token assumed when sizing the summary request's transcript (conservative:
+#: the token counter's estimate is 3.6, real tokenizers go lower on code).
+_SUMMARY_CHARS_PER_TOKEN = 3.0
+_SUMMARY_LINE_CHARS = 1500
 
 
 class BaseCompactionStrategy(ICompactionStrategy):
-    """Base for compaction strategies (the seed's extension point)."""
+    """Base for compaction strategies (the seed's extension point).
 
-    async def compact(self, context: Context) -> Context:  # pragma: no cover - abstract-ish
-        return context
+    ``compact`` stays abstract: a subclass that does not define it cannot be instantiated
+    (TypeError), instead of silently compacting nothing.
+    """
 
 
 # --------------------------------------------------------------------------- helpers
@@ -139,7 +148,7 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         if not older:
             return Context(messages=_flatten(recent), metadata=dict(context.metadata))
         try:
-            summary = await self._summarize(_flatten(older), budget)
+            summary = await self._summarize(_flatten(older), context)
         except Exception as exc:  # the user keeps chatting even when the summary fails
             log.warning("summary failed, falling back to %s: %s", _name(self.fallback), exc)
             result = await self.fallback.compact(context)
@@ -157,22 +166,21 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
             metadata={**context.metadata, "strategy": self.name, "summary": summary},
         )
 
-    async def _summarize(self, older: list[Message], budget: int | None) -> str:
-        # The summary request must itself fit the window: cap what it reads.
-        max_chars = int((budget or 8000) * 2.5)
-        lines: list[str] = []
-        used = 0
-        for message in reversed(older):
-            text = message.content
-            if message.tool_calls:
-                text += " " + ", ".join(f"[called {c.name}]" for c in message.tool_calls)
-            text = text if len(text) < 1500 else text[:1500] + " [...]"
-            line = f"{message.role.upper()}: {text}"
-            if used + len(line) > max_chars:
-                break
-            lines.append(line)
-            used += len(line)
-        transcript = "\n\n".join(reversed(lines))
+    async def _summarize(self, older: list[Message], context: Context) -> str:
+        budget = _budget(context)
+        if budget is not None and budget < MIN_SUMMARY_TOKENS:
+            # No room for a useful summary in the compacted context: not worth a paid call.
+            raise ValueError(f"only {budget} tokens left for the summary")
+        max_tokens = max(MIN_SUMMARY_TOKENS, min(MAX_SUMMARY_TOKENS, (budget or 4000) // 4))
+        # The summary request is a request of its own: what it reads is bounded by the
+        # window (minus its answer), not by the budget of the compacted context.
+        window = context.metadata.get("context_window")
+        window = int(window) if isinstance(window, int | float) else max(8000, budget or 0)
+        reading_tokens = max(MIN_SUMMARY_TOKENS, window - max_tokens - 400)
+        transcript = summary_transcript(older, int(reading_tokens * _SUMMARY_CHARS_PER_TOKEN))
+        if not transcript.strip():
+            # Never send an empty message (the API rejects it); the fallback needs no model.
+            raise ValueError("nothing to summarize")
         response = await self.provider.chat(
             [Message(role="user", content=transcript)],
             model=self.model,
@@ -181,11 +189,39 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
                 "continue without the original. Keep decisions, file names, code identifiers, "
                 "open questions and the user's preferences. Be concise; use bullet points."
             ),
-            max_tokens=max(64, min(1024, (budget or 4000) // 4)),
+            max_tokens=max_tokens,
         )
         if not response.content.strip():
             raise ValueError("the model returned an empty summary")
         return response.content.strip()
+
+
+def summary_transcript(messages: Sequence[Message], max_chars: int) -> str:
+    """The newest messages as ``ROLE: text`` lines within ``max_chars``.
+
+    Each message is capped at 1500 characters; the oldest line that does not fit whole is
+    cut to the room left, so one long message never empties the transcript.
+    """
+    lines: list[str] = []
+    used = 0
+    for message in reversed(messages):
+        text = message.content
+        if message.tool_calls:
+            text += " " + ", ".join(f"[called {c.name}]" for c in message.tool_calls)
+        text = text.strip()
+        if not text:
+            continue
+        if len(text) > _SUMMARY_LINE_CHARS:
+            text = text[:_SUMMARY_LINE_CHARS] + " [...]"
+        line = f"{message.role.upper()}: {text}"
+        room = max_chars - used - (2 if lines else 0)
+        if len(line) > room:
+            if room >= 80:  # a cut line still tells the summary something
+                lines.append(line[: room - 6] + " [...]")
+            break
+        lines.append(line)
+        used += len(line) + (2 if len(lines) > 1 else 0)
+    return "\n\n".join(reversed(lines))
 
 
 class TaskAwareCompactionStrategy(BaseCompactionStrategy):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from victor.agent.coordinators.compaction import (
     BaseCompactionStrategy,
@@ -31,6 +32,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _DEFAULT_SESSION = "default"
+# Metadata the coordinator hands strategies; not part of a compaction's result.
+_WORKING_KEYS = ("token_budget", "token_counter", "context_window")
 
 
 @dataclass(slots=True)
@@ -49,14 +52,22 @@ class ContextBudget:
 
     @property
     def trigger_tokens(self) -> int:
+        """Request size (overhead + messages) above which the session is compacted."""
         return min(int(self.window * self.threshold), self.window - self.reserve)
 
     def messages_target(self, overhead: int) -> int:
+        """How many tokens the messages may take after a compaction."""
         return max(64, int(self.window * self.target) - overhead)
 
 
 class ContextCoordinator:
     """Per-session message contexts, token accounting and automatic compaction.
+
+    One check decides when to compact (``needs_compaction``: overhead + the session's
+    context + the incoming messages past ``budget.trigger_tokens``), and a compaction
+    replaces the session's stored context (``compact_session``) down to the target, leaving
+    room for the incoming messages; requests are then built from that context, so the model
+    never sees a compacted and an uncompacted history on alternate turns.
 
     The strategy decides *what* to keep; the coordinator guarantees the invariants whatever
     the strategy returns (see ``enforce_invariants``): pinned and system messages stay, tool
@@ -85,6 +96,7 @@ class ContextCoordinator:
         # must not walk a 10k-message history several times
         self._totals: dict[str, tuple[int, int]] = {}
         self._current = _DEFAULT_SESSION
+        self._reset_listeners: list[Callable[[str], None]] = []
 
     # ------------------------------------------------------------------ configuration
 
@@ -101,9 +113,11 @@ class ContextCoordinator:
 
     @property
     def current_session(self) -> str:
+        """The session the last turn used (``get_context()`` without an id reads it)."""
         return self._current
 
     def set_current(self, session_id: str) -> None:
+        """Make ``session_id`` the current session (the orchestrator does, at each turn)."""
         self._current = session_id
         if session_id in self._contexts:  # most recently used last (see evict_idle)
             self._contexts[session_id] = self._contexts.pop(session_id)
@@ -117,22 +131,27 @@ class ContextCoordinator:
             if len(self._contexts) <= max_sessions:
                 break
             if sid not in keep and sid != self._current:
-                self.reset(sid)
+                self.forget(sid)
                 evicted.append(sid)
         return evicted
 
     def has_session(self, session_id: str) -> bool:
+        """Whether the session's working context is in memory."""
         return session_id in self._contexts
 
     def load(self, session_id: str, messages: list[Message]) -> None:
+        """Set a session's working context (the orchestrator loads it from the store)."""
         self._contexts[session_id] = Context(messages=list(messages))
         self._totals.pop(session_id, None)
 
     def get_context(self, session_id: str | None = None) -> Context:
+        """A session's working context (the current session's by default); the live
+        object, not a copy."""
         sid = session_id or self._current
         return self._contexts.setdefault(sid, Context())
 
     def append(self, session_id: str, messages: list[Message]) -> None:
+        """Add messages at the end of a session's working context."""
         context = self.get_context(session_id)
         known = self._totals.get(session_id)
         if known is not None and known[1] == len(context.messages):
@@ -141,18 +160,39 @@ class ContextCoordinator:
         context.messages.extend(messages)
 
     def reset(self, session_id: str | None = None) -> None:
-        """Forget the working context of one session (the current one by default)."""
+        """Start a session's conversation over (the current session by default).
+
+        Its working context becomes empty and stays so: the next turn of that session sends
+        no earlier messages, and the orchestrator records the empty context in the session
+        store (see ``on_reset``), so a restart does not bring them back either. The stored
+        transcript is kept (``victor/sessions/get`` still shows it); to delete it use
+        ``SessionCoordinator.reset_session``.
+        """
         sid = session_id or self._current
-        self._contexts.pop(sid, None)
+        self._contexts[sid] = Context()
         self._totals.pop(sid, None)
+        for callback in self._reset_listeners:
+            callback(sid)
+
+    def on_reset(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(session_id)`` whenever ``reset`` starts a session over."""
+        self._reset_listeners.append(callback)
+
+    def forget(self, session_id: str) -> None:
+        """Drop a session's working context from memory; it is loaded again (from the
+        store) when the session is next used."""
+        self._contexts.pop(session_id, None)
+        self._totals.pop(session_id, None)
 
     def forget_all(self) -> None:
+        """Drop every working context from memory."""
         self._contexts.clear()
         self._totals.clear()
 
     # ------------------------------------------------------------------ accounting
 
-    def count(self, messages: list[Message]) -> int:
+    def count(self, messages: Sequence[Message]) -> int:
+        """Estimated tokens of ``messages``."""
         return self.counter.messages(messages)
 
     def session_tokens(self, session_id: str | None = None) -> int:
@@ -167,29 +207,52 @@ class ContextCoordinator:
         return self.counter.from_raw(*known)
 
     def usage(self, session_id: str | None = None, overhead: int = 0) -> ContextUsage:
+        """How full the window is with a session's context plus ``overhead``."""
         tokens = overhead + self.session_tokens(session_id)
         return ContextUsage(tokens=tokens, window=self.budget.window)
 
-    def needs_compaction(self, messages: list[Message], overhead: int = 0) -> bool:
+    def needs_compaction(self, messages: Sequence[Message], overhead: int = 0) -> bool:
+        """The one trigger check: would a request of ``overhead`` + ``messages`` pass the
+        compaction threshold?"""
         return overhead + self.count(messages) > self.budget.trigger_tokens
+
+    def session_needs_compaction(
+        self, session_id: str, *, overhead: int = 0, incoming: Sequence[Message] = ()
+    ) -> bool:
+        """``needs_compaction`` for a session's context followed by ``incoming`` (the
+        turn's new messages), from the running total."""
+        tokens = overhead + self.session_tokens(session_id) + self.count(incoming)
+        return tokens > self.budget.trigger_tokens
 
     # ------------------------------------------------------------------ compaction
 
     async def compact_context(
-        self, context: Context | None = None, *, overhead: int = 0
+        self,
+        context: Context | None = None,
+        *,
+        overhead: int = 0,
+        budget: int | None = None,
+        strategy: ICompactionStrategy | None = None,
     ) -> Context:
         """Compact ``context`` (the current session's by default) with the strategy.
 
-        Returns a new Context; the coordinator's own state is not changed (see
-        ``compact_session`` for that).
+        The messages are brought within ``budget`` tokens (default: the target minus
+        ``overhead``). Returns a new Context; the coordinator's own state is not changed
+        (see ``compact_session`` for that).
         """
         ctx = context if context is not None else self.get_context()
-        budget = self.budget.messages_target(overhead)
+        if budget is None:
+            budget = self.budget.messages_target(overhead)
         working = Context(
             messages=list(ctx.messages),
-            metadata={**ctx.metadata, "token_budget": budget, "token_counter": self.counter},
+            metadata={
+                **ctx.metadata,
+                "token_budget": budget,
+                "token_counter": self.counter,
+                "context_window": self.budget.window,
+            },
         )
-        strategy = self.compaction_strategy or self.fallback_strategy
+        strategy = strategy or self.compaction_strategy or self.fallback_strategy
         try:
             result = await strategy.compact(working)
             name = str(result.metadata.get("strategy") or _name(strategy))
@@ -198,36 +261,63 @@ class ContextCoordinator:
             result = await self.fallback_strategy.compact(working)
             name = _name(self.fallback_strategy)
         messages = enforce_invariants(ctx.messages, result.messages, budget, self.counter)
-        metadata = {
-            k: v for k, v in result.metadata.items() if k not in ("token_budget", "token_counter")
-        }
+        metadata = {k: v for k, v in result.metadata.items() if k not in _WORKING_KEYS}
         metadata["strategy"] = name
         return Context(messages=messages, metadata=metadata)
 
     async def compact_session(
-        self, session_id: str, *, overhead: int = 0, force: bool = True
+        self,
+        session_id: str,
+        *,
+        overhead: int = 0,
+        incoming: Sequence[Message] = (),
+        force: bool = True,
+        strategy: ICompactionStrategy | None = None,
     ) -> CompactionReport | None:
-        """Compact a session's working context in place; None if nothing was needed."""
+        """Compact a session's working context in place; None if nothing was needed.
+
+        Without ``force`` it compacts only when ``session_needs_compaction`` says so. The
+        context is brought down to the target minus ``incoming`` (the messages about to be
+        appended), so the request that follows sits at the target, well below the threshold,
+        and the next turns grow from there. ``strategy`` overrides the configured one.
+        """
         ctx = self.get_context(session_id)
-        before_tokens = self.count(ctx.messages)
-        if not force and overhead + before_tokens <= self.budget.trigger_tokens:
+        if not force and not self.session_needs_compaction(
+            session_id, overhead=overhead, incoming=incoming
+        ):
             return None
+        before_tokens = self.session_tokens(session_id)
+        budget = max(64, self.budget.messages_target(overhead) - self.count(incoming))
         # Cheapest first: shortening old tool output may be enough on its own.
         pruned = prune_tool_output(ctx.messages)
-        if not force and overhead + self.count(pruned) <= self.budget.messages_target(0):
+        if not force and self.count(pruned) <= budget:
             new = Context(messages=pruned, metadata={"strategy": "prune-tool-output"})
         else:
-            new = await self.compact_context(ctx, overhead=overhead)
+            new = await self.compact_context(ctx, budget=budget, strategy=strategy)
         self._contexts[session_id] = Context(messages=new.messages, metadata={})
         self._totals.pop(session_id, None)
         return CompactionReport(
             before_messages=len(ctx.messages),
             before_tokens=before_tokens,
             after_messages=len(new.messages),
-            after_tokens=self.count(new.messages),
+            after_tokens=self.session_tokens(session_id),
             strategy=str(new.metadata.get("strategy", "")),
             summary=new.metadata.get("summary"),
         )
+
+    def fit_turn(
+        self, history: Sequence[Message], turn: Sequence[Message], *, overhead: int = 0
+    ) -> list[Message]:
+        """The messages of a request whose own turn (question, tool calls and results)
+        overflows the window: older tool output pruned, then old units dropped and long
+        texts cut, down to the target. The turn's question (``turn[0]``) is pinned for this
+        request, so it always survives. The stored context is not changed."""
+        if not turn:
+            return list(history)
+        question = replace(turn[0], pinned=True, metadata=dict(turn[0].metadata))
+        messages = [*history, question, *turn[1:]]
+        budget = self.budget.messages_target(overhead)
+        return enforce_invariants(messages, messages, budget, self.counter)
 
 
 def strategy_for(name: str, provider: Provider, model: str) -> ICompactionStrategy:

@@ -26,9 +26,11 @@ class BasePromptContributor(IPromptContributor):
     """Convenience base for contributors: a default priority and name."""
 
     def priority(self) -> int:
+        """50 unless overridden."""
         return 50
 
     async def get_contribution(self, context: PromptContext) -> str:
+        """Nothing unless overridden."""
         return ""
 
 
@@ -41,6 +43,9 @@ class Contribution:
 
 @dataclass(slots=True)
 class BuiltPrompt:
+    """A built system prompt: its text, the contributions it was made of, and how much of
+    it is stable from request to request."""
+
     text: str
     contributions: list[Contribution]
     #: characters of ``text`` before the first volatile contribution (cacheable prefix)
@@ -75,19 +80,24 @@ class PromptCoordinator:
 
     @property
     def contributors(self) -> list[IPromptContributor]:
+        """The contributors, in registration order."""
         return list(self._contributors)
 
     def add_contributor(self, contributor: IPromptContributor) -> None:
+        """Add a contributor (the cached prompts are dropped)."""
         self._contributors.append(contributor)
         self.invalidate()
 
     def invalidate(self) -> None:
+        """Forget the cached prompts (a style, config or rules file changed)."""
         self._cache.clear()
 
     async def build_system_prompt(self, context: PromptContext | None = None) -> str:
+        """The system prompt's text for ``context`` (the seed's method)."""
         return (await self.build(context)).text
 
     async def build(self, context: PromptContext | None = None) -> BuiltPrompt:
+        """The system prompt for ``context`` with its contributions and cacheable prefix."""
         ctx = context if context is not None else PromptContext()
         key = _cache_key(ctx)
         cached = self._cache.get(key)

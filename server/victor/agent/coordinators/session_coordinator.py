@@ -32,6 +32,7 @@ class SessionCoordinator:
         self._reset_listeners: list[Callable[[str], None]] = []
 
     def on_reset(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(session_id)`` when a session is reset or deleted."""
         self._reset_listeners.append(callback)
 
     # ------------------------------------------------------------------ resolving
@@ -59,9 +60,11 @@ class SessionCoordinator:
         return latest.id
 
     async def aresolve(self, session_id: str | None = None) -> str:
+        """``resolve`` in a thread (it may touch SQLite)."""
         return await asyncio.to_thread(self.resolve, session_id)
 
     def new_session(self, title: str | None = None) -> SessionInfo:
+        """Create a session and make it the current one."""
         info = self.store.create_session(title=title)
         self.current_session_id = info.id
         return info
@@ -69,9 +72,11 @@ class SessionCoordinator:
     # ------------------------------------------------------------------ persistence
 
     async def load_context(self, session_id: str) -> list[Message]:
+        """A session's working context from the store (saved context + later messages)."""
         return await asyncio.to_thread(self.store.load_context, session_id)
 
     async def append(self, session_id: str, messages: list[Message]) -> None:
+        """Add a turn's messages to the session's transcript (one transaction)."""
         ids = await asyncio.to_thread(self.store.append_messages, session_id, messages)
         if ids:
             self._last_row[session_id] = max(ids)
@@ -85,10 +90,17 @@ class SessionCoordinator:
     async def save_context(
         self, session_id: str, messages: list[Message], summary: str | None
     ) -> None:
+        """Record ``messages`` as the session's working context as of its last message."""
+        await asyncio.to_thread(self.save_context_now, session_id, messages, summary)
+
+    def save_context_now(
+        self, session_id: str, messages: list[Message], summary: str | None
+    ) -> None:
+        """``save_context``, synchronously (for the synchronous seed API, e.g. reset)."""
         upto = self._last_row.get(session_id)
         if upto is None:
-            upto = await asyncio.to_thread(self.store.last_message_id, session_id)
-        await asyncio.to_thread(self.store.save_context, session_id, messages, upto or 0, summary)
+            upto = self.store.last_message_id(session_id)
+        self.store.save_context(session_id, messages, upto or 0, summary)
 
     # ------------------------------------------------------------------ management
 
@@ -100,6 +112,7 @@ class SessionCoordinator:
             callback(session_id)
 
     def delete_session(self, session_id: str) -> None:
+        """Delete a session with its messages, context and analytics."""
         self.store.delete_session(session_id)
         self._last_row.pop(session_id, None)
         if self.current_session_id == session_id:
@@ -108,4 +121,5 @@ class SessionCoordinator:
             callback(session_id)
 
     def close(self) -> None:
+        """Close the store."""
         self.store.close()

@@ -33,17 +33,25 @@ class ToolCoordinator:
         self.max_rounds = max_rounds
         self.enabled = enabled
 
-    def select_tools(self, query: str) -> list[ToolSpec]:
-        if not self.enabled or self.registry is None or self.max_rounds == 0:
+    def select_tools(
+        self, query: str, *, enabled: bool | None = None, limit: int | None = None
+    ) -> list[ToolSpec]:
+        """The tools a request about ``query`` carries, best first (none when tools are
+        disabled). ``enabled`` and ``limit`` override the coordinator's settings for one
+        request."""
+        enabled = self.enabled if enabled is None else enabled
+        limit = self.max_tools if limit is None else limit
+        if not enabled or self.registry is None or self.max_rounds == 0:
             return []
         specs = self.registry.specs()
-        if not specs or self.max_tools == 0:
+        if not specs or limit == 0:
             return []
         if self.selection is None:
-            return specs[: self.max_tools]
-        return self.selection.select(query, specs, self.max_tools)
+            return specs[:limit]
+        return self.selection.select(query, specs, limit)
 
     async def execute(self, calls: list[ToolCall]) -> list[ToolResult]:
+        """Run ``calls`` concurrently; one result per call, in order (errors included)."""
         from victor.tools import ToolResult
 
         if self.registry is None:

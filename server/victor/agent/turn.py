@@ -1,0 +1,201 @@
+"""One chat turn of an AgentOrchestrator: config, prompt, compaction, the model and tools,
+then persistence and analytics. Kept apart from the facade so each stays readable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from victor.agent.coordinators.chat_coordinator import TurnState
+from victor.agent.events import (
+    AgentEvent,
+    Compacted,
+    CompactionReport,
+    ToolResultReady,
+    TurnDone,
+    TurnStarted,
+)
+from victor.agent.turn_config import TurnConfig
+from victor.protocols import Message
+from victor.providers.base import ChatResponse
+from victor.providers.errors import ProviderError
+
+if TYPE_CHECKING:
+    from victor.agent.orchestrator import AgentOrchestrator
+
+log = logging.getLogger(__name__)
+
+
+async def run_turn(
+    o: AgentOrchestrator,
+    sid: str,
+    text: str,
+    prompt_context: dict[str, Any] | None,
+    task: str,
+    pinned: bool,
+) -> AsyncIterator[AgentEvent]:
+    """The events of one turn of session ``sid`` (its lock is held by the caller).
+
+    Compaction: the session's stored context is compacted at most once per turn, when the
+    request would pass the threshold, down to the target with room for the turn's messages
+    (so at most one summary request per turn). Should the turn's own tool output overflow
+    after that, the request is fitted for that round only, keeping the turn's question.
+    """
+    turn_id = uuid.uuid4().hex
+    yield TurnStarted(sid, turn_id)
+    overrides = await o._config_coordinator.session_overrides(session_id=sid)
+    config = TurnConfig.resolve(o.settings, o.model, overrides)
+    built = await o.build_system_prompt({**(prompt_context or {}), "task": task}, session_id=sid)
+    tools = o._tool_coordinator.select_tools(
+        text, enabled=config.enable_tools, limit=config.max_tools_per_request
+    )
+    contexts = o._context_coordinator
+    overhead = contexts.counter.text(built.text) + contexts.counter.tools(tools)
+    user = Message(role="user", content=text, pinned=pinned)
+    reports: list[CompactionReport] = []
+    report = await compact_stored(o, sid, overhead, incoming=[user], force=False)
+    if report is not None:
+        reports.append(report)
+        yield Compacted(report)
+    state = TurnState(history=list(contexts.get_context(sid).messages), new_messages=[user])
+    history_tokens = contexts.session_tokens(sid)
+    analytics = o._analytics_coordinator
+    analytics.record(
+        sid, "chat_start", turn_id=turn_id, model=config.model, task=task, tools=len(tools)
+    )
+    started = time.perf_counter()
+    estimate = overhead + history_tokens + contexts.count([user])
+
+    async def prepare(turn: TurnState) -> tuple[list[Message], int]:
+        nonlocal history_tokens
+        tokens = history_tokens + contexts.count(turn.new_messages)
+        if overhead + tokens <= contexts.budget.trigger_tokens:
+            return turn.history + turn.new_messages, tokens
+        # Tool output piled up within the turn. The stored context is compacted once per
+        # turn at most (with room for the turn so far); the rest is fitted per round.
+        if not reports and turn.history:
+            found = await compact_stored(o, sid, overhead, incoming=turn.new_messages, force=True)
+            if found is not None:
+                reports.append(found)
+                turn.history = list(contexts.get_context(sid).messages)
+                history_tokens = contexts.session_tokens(sid)
+                tokens = history_tokens + contexts.count(turn.new_messages)
+                if overhead + tokens <= contexts.budget.trigger_tokens:
+                    return turn.history + turn.new_messages, tokens
+        messages = contexts.fit_turn(turn.history, turn.new_messages, overhead=overhead)
+        return messages, contexts.count(messages)
+
+    events = o._chat_coordinator.run_turn(
+        state,
+        system=built.system,
+        tools=tools,
+        tool_coordinator=o._tool_coordinator,
+        window=contexts.budget.window,
+        overhead=overhead,
+        prepare=prepare,
+        model=config.model,
+        max_tokens=config.max_tokens,
+        max_rounds=config.max_tool_rounds,
+    )
+    reported = len(reports)
+    try:
+        # aclosing: a consumer that stops early must close the upstream stream now,
+        # not whenever the garbage collector finalizes the generator.
+        async with contextlib.aclosing(events):
+            async for event in events:
+                while reported < len(reports):  # compacted within the turn (prepare)
+                    yield Compacted(reports[reported])
+                    reported += 1
+                if isinstance(event, ToolResultReady):
+                    analytics.record(sid, "tool_call", tool=event.name, is_error=event.is_error)
+                yield event
+    except (asyncio.CancelledError, GeneratorExit):
+        store_interrupted(o, sid, state, "cancelled")
+        raise
+    except ProviderError as exc:
+        analytics.record(sid, "error", kind=exc.kind, turn_id=turn_id)
+        if state.partial_text or len(state.new_messages) > 1:
+            store_interrupted(o, sid, state, exc.kind)
+        raise
+    if state.usage.input_tokens:
+        usage = state.usage
+        actual = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+        contexts.counter.calibrate(estimate, actual)
+    await o._session_coordinator.append(sid, state.new_messages)
+    contexts.append(sid, state.new_messages)
+    usage = state.usage
+    analytics.record(
+        sid,
+        "chat_end",
+        turn_id=turn_id,
+        model=config.model,
+        rounds=state.rounds,
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        stop_reason=state.stop_reason,
+    )
+    analytics.schedule_export()
+    response = ChatResponse(
+        content=state.content,
+        usage=usage,
+        stop_reason=state.stop_reason,
+        model=config.model,
+        tool_calls=[],
+    )
+    yield TurnDone(
+        session_id=sid,
+        turn_id=turn_id,
+        response=response,
+        context=contexts.usage(sid, overhead),
+        compacted=bool(reports),
+        tool_rounds=state.rounds,
+    )
+
+
+async def compact_stored(
+    o: AgentOrchestrator,
+    sid: str,
+    overhead: int,
+    *,
+    incoming: list[Message] | None = None,
+    force: bool = False,
+) -> CompactionReport | None:
+    """Compact a session's stored context (memory and store); None if it was not needed."""
+    report = await o._context_coordinator.compact_session(
+        sid, overhead=overhead, incoming=incoming or [], force=force
+    )
+    if report is None:
+        return None
+    messages = o._context_coordinator.get_context(sid).messages
+    await o._session_coordinator.save_context(sid, messages, report.summary)
+    o._analytics_coordinator.record(
+        sid,
+        "compaction",
+        strategy=report.strategy,
+        before_tokens=report.before_tokens,
+        after_tokens=report.after_tokens,
+        before_messages=report.before_messages,
+        after_messages=report.after_messages,
+    )
+    return report
+
+
+def store_interrupted(o: AgentOrchestrator, sid: str, state: TurnState, reason: str) -> None:
+    """Keep what the user saw. Synchronous: this runs while the task is cancelled."""
+    messages = state.interrupted_messages()
+    messages[-1].metadata["interrupted_reason"] = reason
+    try:
+        o._session_coordinator.append_now(sid, messages)
+    except Exception:  # never mask the original error
+        log.exception("could not store the interrupted turn")
+        return
+    o._context_coordinator.append(sid, messages)
+    o._analytics_coordinator.record(sid, "interrupted", reason=reason)

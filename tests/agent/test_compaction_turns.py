@@ -1,0 +1,131 @@
+"""Compaction as the model sees it, turn after turn (issue 11, items 3, 13 and 14): what each
+request carried, through the real Anthropic SDK against the local model server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.support.model_script import count_prompt_tokens
+from victor.agent.coordinators import PromptCoordinator
+from victor.agent.coordinators.compaction import summary_transcript
+from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
+from victor.agent.orchestrator import AgentOrchestrator
+from victor.config.settings import Settings
+from victor.protocols import Message
+
+SUMMARY_SYSTEM = "Summarize this conversation"
+
+
+def _texts(body: dict[str, Any]) -> list[str]:
+    out = []
+    for message in body["messages"]:
+        content = message["content"]
+        if isinstance(content, str):
+            out.append(content)
+        else:
+            out.extend(b.get("text", "") for b in content if b.get("type") == "text")
+    return out
+
+
+def _is_summary(body: dict[str, Any]) -> bool:
+    return SUMMARY_SYSTEM in str(body.get("system", ""))
+
+
+def _chat_requests(llm) -> list[dict[str, Any]]:
+    return [r.body for r in llm.requests_to("/v1/messages") if not _is_summary(r.body)]
+
+
+async def test_past_the_threshold_each_turn_sends_the_stored_context_and_never_alternates(
+    llm, anthropic
+):
+    settings = Settings(
+        context_window=4096, max_tokens=256, compaction_strategy="recent", enable_tools=False
+    )
+    orchestrator = AgentOrchestrator(settings, anthropic, "m")
+    contexts = orchestrator._context_coordinator
+    counts: list[int] = []
+    for i in range(30):
+        await orchestrator.chat(f"Question {i}: " + "how do the retries work here " * 10)
+        body = _chat_requests(llm)[-1]
+        counts.append(len(body["messages"]))
+        # What the model got is exactly the stored context (plus this turn's question):
+        # no throw-away compacted copy.
+        stored = contexts.get_context(orchestrator.session_id).messages
+        assert _texts(body) == [m.content for m in stored[:-1]]
+    drops = [i for i in range(1, len(counts)) if counts[i] < counts[i - 1]]
+    assert drops, f"the conversation never needed compacting: {counts}"
+    # After a compaction the history grows again turn by turn until the next one; a
+    # compacted and an uncompacted history on alternate turns (15, 35, 15, 39) is the bug.
+    assert all(b - a >= 3 for a, b in zip(drops, drops[1:], strict=False)), counts
+    assert all(counts[i] > counts[i - 1] for i in range(1, len(counts)) if i not in drops)
+
+
+async def test_compaction_inside_a_turn_keeps_the_current_question(tmp_path: Path, llm, anthropic):
+    lines = (f"value_{i:04d} = compute_something({i}, scale=1.5)  # note {i}" for i in range(900))
+    (tmp_path / "big.py").write_text("\n".join(lines) + "\n")
+    settings = Settings(context_window=8192, max_tokens=512, data_dir=tmp_path / ".data")
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", workspace=tmp_path)
+    for i in range(4):
+        await orchestrator.chat(f"earlier question {i}: " + "tell me about the module " * 8)
+    question = "which values does big.py define?"
+    await orchestrator.chat(question + ' [[tool:read_file {"path": "big.py"}]]')
+    tool_round = _chat_requests(llm)[-1]
+    assert any(b.get("type") == "tool_result" for m in tool_round["messages"] for b in m["content"])
+    # The model must still see what was asked, not "(continued)" + tool_use + tool_result.
+    assert any(text.startswith(question) for text in _texts(tool_round)), _texts(tool_round)[:3]
+    assert tool_round["messages"][0]["role"] == "user"
+    assert count_prompt_tokens(tool_round) + tool_round["max_tokens"] <= 8192
+    # and the stored session keeps the question too
+    stored = orchestrator._session_coordinator.store.transcript(orchestrator.session_id)
+    assert any(m.content.startswith(question) for m in stored)
+    await orchestrator.aclose()
+
+
+class OpenBuffer(BasePromptContributor):
+    """The editor's file context with a large unsaved buffer (volatile, like the real one)."""
+
+    name = "file_context"
+
+    def __init__(self, lines: int) -> None:
+        self.text = "## Open file\n" + "".join(f"row_{i} = load(row={i})\n" for i in range(lines))
+
+    async def get_contribution(self, context: Any) -> str:
+        return self.text
+
+
+async def test_a_large_open_buffer_in_a_small_window_never_sends_empty_messages(llm, anthropic):
+    settings = Settings(context_window=4096, max_tokens=256, enable_tools=False)
+    prompts = PromptCoordinator(contributors=[OpenBuffer(lines=230)])
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", _prompt_coordinator=prompts)
+    sid = orchestrator.session_id
+    long_line = "the whole stack trace was pasted on one line " * 70  # ~3000 chars, no newline
+    orchestrator._session_coordinator.store.append_messages(
+        sid,
+        [Message("user" if i % 2 == 0 else "assistant", f"{i}: {long_line}") for i in range(6)],
+    )
+    summaries_per_turn = []
+    for turn in range(3):
+        before = len(llm.requests_to("/v1/messages"))
+        await orchestrator.chat(f"question {turn} about the open file")
+        new = [r.body for r in llm.requests_to("/v1/messages")[before:]]
+        summaries_per_turn.append(sum(_is_summary(b) for b in new))
+        for body in new:
+            assert body["messages"], "a request without messages was sent"
+            assert all(text.strip() for text in _texts(body)), "an empty text block was sent"
+            if _is_summary(body):
+                assert body["max_tokens"] >= 256, "a summary squeezed into a handful of tokens"
+                assert count_prompt_tokens(body) + body["max_tokens"] <= 4096
+    assert all(n <= 1 for n in summaries_per_turn), summaries_per_turn
+    assert summaries_per_turn[0] == 1  # the history was summarized, from a non-empty transcript
+    last = _chat_requests(llm)[-1]
+    assert _texts(last)[-1] == "question 2 about the open file"
+    assert count_prompt_tokens(last) + last["max_tokens"] <= 4096
+
+
+def test_the_summary_transcript_cuts_a_long_line_instead_of_ending_empty():
+    messages = [Message("user", "short question"), Message("assistant", "x" * 5000)]
+    transcript = summary_transcript(messages, max_chars=800)
+    assert transcript.startswith("ASSISTANT: xxx") and len(transcript) <= 800
+    assert summary_transcript(messages, max_chars=20_000).startswith("USER: short question")
+    assert summary_transcript([Message("user", "   ")], max_chars=800) == ""
