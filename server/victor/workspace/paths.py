@@ -9,6 +9,7 @@ has the file open in the editor.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 import subprocess
@@ -105,8 +106,11 @@ class SecretPathError(PermissionError):
     """The path names a secret file, which Victor never reads."""
 
 
-# One regular expression for all name patterns: checked for every file a search lists.
-_SECRET_NAME = re.compile("|".join(fnmatch.translate(p) for p in SECRET_NAME_PATTERNS))
+@functools.cache
+def _secret_name() -> re.Pattern[str]:
+    """One expression for all name patterns (checked for every file a search lists), compiled
+    on first use so that loading settings at start-up does not pay for it."""
+    return re.compile("|".join(fnmatch.translate(p) for p in SECRET_NAME_PATTERNS))
 
 
 def is_secret_path(path: Path | str) -> bool:
@@ -117,7 +121,7 @@ def is_secret_path(path: Path | str) -> bool:
     if any(part in SECRET_DIR_NAMES for part in parts[:-1]):
         return True
     name = parts[-1]
-    if _SECRET_NAME.match(name):
+    if _secret_name().match(name):
         return True
     for pattern in SECRET_PATH_PATTERNS:
         tail = parts[-len(pattern) :]
