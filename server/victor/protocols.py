@@ -1,6 +1,7 @@
 """Extension points of Victor: the seed API's protocols and the data they exchange.
 
-Everything else in the package imports from here; this module imports nothing of Victor.
+Everything else in the package imports from here; this module imports nothing of Victor
+but ``victor.text`` (a leaf: the lone-surrogate cleaner every message goes through).
 The abstract classes are meant to be subclassed (the seed examples do exactly that).
 """
 
@@ -11,6 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from victor.text import clean_text, clean_value
 
 if TYPE_CHECKING:
     from victor.protocol_models import AnalyticsEvent
@@ -44,6 +47,11 @@ class ToolCall:
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # model output is JSON: "\udce9" escapes decode to lone surrogates (see victor.text)
+        self.id, self.name = clean_value(self.id), clean_value(self.name)
+        self.arguments = clean_value(self.arguments)
+
 
 @dataclass(slots=True)
 class Message:
@@ -63,6 +71,14 @@ class Message:
     interrupted: bool = False
     created_at: float = field(default_factory=time.time)
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Whatever a tool, an editor buffer or a model produced: a lone surrogate kept here
+        # would make every later request of the session unencodable (see victor.text).
+        if isinstance(self.content, str):
+            self.content = clean_text(self.content)
+        if isinstance(self.tool_call_id, str):
+            self.tool_call_id = clean_text(self.tool_call_id)
 
 
 @dataclass(slots=True)

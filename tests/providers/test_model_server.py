@@ -230,18 +230,16 @@ def test_hang_up_is_recorded_and_signalled(model_server: ModelServer) -> None:
     assert waited["index"] == record.index
 
 
-def test_four_thousand_deltas_stream_fast(model_server: ModelServer) -> None:
+def test_four_thousand_deltas_stream(model_server: ModelServer) -> None:
+    # How fast is a bench/ question (no timing assertions on a shared machine).
     body = {
         "model": "m",
         "max_tokens": 5,
         "stream": True,
         "messages": [{"role": "user", "content": "bench [[deltas:4000]]"}],
     }
-    started = time.monotonic()
     events = sse_events(post(model_server, "/v1/messages", body).text)
-    elapsed = time.monotonic() - started
     assert sum(1 for name, _ in events if name == "content_block_delta") == 4000
-    assert elapsed < 3.0, f"4000 deltas took {elapsed:.2f}s"
 
 
 def test_stop_does_not_wait_for_idle_keepalive_connections() -> None:

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support import model_rules as rules
+from tests.support import model_rules_openai as rules_openai
 from tests.support import model_wire as wire
 from tests.support.model_script import Reply, count_prompt_tokens, default_reply
 
@@ -40,6 +42,7 @@ class RecordedRequest:
     client_closed: bool = False  # the client hung up before the response ended
     fault: str | None = None
     finished: bool = False  # the server is done with this request
+    invalid: str | None = None  # the API rule the request broke (answered 400), if any
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,10 +129,15 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        text = raw.decode("utf-8", "replace")
+        try:
+            text, utf8 = raw.decode("utf-8"), True
+        except UnicodeDecodeError:  # [JSON] in model_rules: bodies must be UTF-8
+            text, utf8 = raw.decode("utf-8", "replace"), False
         try:
             body = json.loads(text) if text else None
         except ValueError:
+            body = None
+        if not utf8:
             body = None
         if url.path.startswith("/_control/"):
             self._control(url.path, parse_qs(url.query), body)
@@ -174,6 +182,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.owner._update(rec, status=200, completed=True)
         if not isinstance(body, dict):
             return self._error(rec, api, Reply.error(400, "The request body is not JSON."))
+        violation = (
+            rules_openai.check_openai(body)
+            if api == "openai"
+            else rules.check_anthropic(body, count_tokens=path.endswith("/count_tokens"))
+        )
+        if violation is not None:
+            return self._invalid(rec, api, violation)
         if path.endswith("/count_tokens"):
             return self._count_tokens(rec, body)
         reply = self.owner._take("chat") or default_reply(api, body)
@@ -233,6 +248,19 @@ class Handler(BaseHTTPRequestHandler):
         payload = wire.anthropic_error(etype, message) if api == "anthropic" else None
         self._send_json(status, payload or wire.openai_error(etype, message), headers)
         self.owner._update(rec, status=status, completed=True)
+
+    def _invalid(self, rec: RecordedRequest, api: str, violation: rules.Violation) -> None:
+        """400 in the API's shape for a request that breaks a documented rule."""
+        self.owner._update(rec, invalid=violation.message)
+        self.owner._report_violation(rec, violation)
+        if api == "anthropic":
+            payload = wire.anthropic_error("invalid_request_error", violation.message)
+        else:
+            payload = wire.openai_error(
+                "invalid_request_error", violation.message, violation.param, violation.code
+            )
+        self._send_json(400, payload)
+        self.owner._update(rec, status=400, completed=True)
 
     def _stream(self, rec: RecordedRequest, api: str, reply: Reply, events: wire.Stream) -> None:
         self.send_response(200)

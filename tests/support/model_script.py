@@ -69,6 +69,7 @@ class Reply:
     - ``endpoint`` "count_tokens" scripts ``/v1/messages/count_tokens`` instead of a chat
       answer: an error (``status``) or ``{"input_tokens": input_tokens}``.
     - ``usage`` overrides the estimated usage figures, ``model`` the model name echoed back.
+    - ``omit_tool_ids`` sends OpenAI tool calls without an ``id``, as some local servers do.
     """
 
     text: str = ""
@@ -89,6 +90,7 @@ class Reply:
     stall_seconds: float = 30.0
     endpoint: Endpoint = "chat"
     input_tokens: int | None = None  # count_tokens answer
+    omit_tool_ids: bool = False
 
     @classmethod
     def error(

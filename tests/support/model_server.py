@@ -24,6 +24,13 @@ only replies with ``endpoint="count_tokens"``); when it is empty the default ans
                              so the turn carrying the tool result gets a plain echo)
     [[error:STATUS]]         fail with that HTTP status in the API's error shape
 
+Strict: every chat and count_tokens request is first checked against the documented rules of
+its API (``model_rules``: required fields, non-empty text, tool_use/tool_result pairing, tool
+id pattern and uniqueness, tools defined, at most 4 cache breakpoints, UTF-8 without lone
+surrogates, max_tokens within the model's limit, max_completion_tokens for OpenAI reasoning
+models). A request that breaks one gets the 400 the real API would send, in its error shape,
+and is recorded with ``invalid`` set (``server.violations``), so every test checks validity.
+
 Usage figures are estimates; prompt caching is simulated from ``cache_control`` breakpoints
 (see ``PromptCache``). Keys are accepted from ``x-api-key`` or ``Authorization: Bearer``; any
 key (or none) is fine unless the server was given ``api_key``, then others get a 401.
@@ -53,6 +60,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import os
 import signal
 import socket
 import threading
@@ -188,6 +197,26 @@ class ModelServer:
             self._records.append(rec)
             self._changed.notify_all()
         return rec
+
+    @property
+    def violations(self) -> list[RecordedRequest]:
+        """The requests answered 400 because they broke a documented API rule."""
+        return [r for r in self.requests if r.invalid]
+
+    def _report_violation(self, rec: RecordedRequest, violation: Any) -> None:
+        # For a whole-suite survey: VICTOR_MODEL_SERVER_VIOLATIONS=file collects every
+        # rejected request with the test that sent it (one JSON object a line).
+        target = os.environ.get("VICTOR_MODEL_SERVER_VIOLATIONS")
+        if not target:
+            return
+        line = {
+            "test": os.environ.get("PYTEST_CURRENT_TEST", ""),
+            "path": rec.path,
+            "rule": violation.message,
+            "body": rec.body,
+        }
+        with contextlib.suppress(OSError), open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line, ensure_ascii=True, default=str) + "\n")
 
     def _update(self, rec: RecordedRequest, **changes: Any) -> None:
         with self._changed:

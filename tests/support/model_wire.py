@@ -45,7 +45,7 @@ class Answer:
     """A reply resolved against one request: the exact deltas, ids and usage to send."""
 
     deltas: list[str]
-    tool_calls: list[tuple[str, str, dict[str, Any]]]  # (id, name, input)
+    tool_calls: list[tuple[str | None, str, dict[str, Any]]]  # (id, name, input)
     stop_reason: str  # Anthropic's terms; mapped for OpenAI
     model: str
     usage: dict[str, int] = field(default_factory=dict)
@@ -57,7 +57,11 @@ class Answer:
 
 def resolve(reply: Reply, api: str, body: dict[str, Any], prompt_usage: dict[str, int]) -> Answer:
     prefix = "toolu_" if api == "anthropic" else "call_"
-    calls = [(tc.id or f"{prefix}{next(_ids):06d}", tc.name, tc.input) for tc in reply.tool_calls]
+    calls: list[tuple[str | None, str, dict[str, Any]]] = [
+        (tc.id or f"{prefix}{next(_ids):06d}", tc.name, tc.input) for tc in reply.tool_calls
+    ]
+    if reply.omit_tool_ids and api == "openai":
+        calls = [(None, name, inp) for _, name, inp in calls]
     stop = reply.stop_reason or ("tool_use" if calls else "end_turn")
     deltas = reply.split_deltas()
     output = estimate_tokens("".join(deltas)) + sum(estimate_tokens(c[2]) for c in calls)
@@ -172,7 +176,9 @@ def openai_completion(ans: Answer) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": ans.text or None}
     if ans.tool_calls:
         message["tool_calls"] = [
-            {"id": tid, "type": "function", "function": {"name": n, "arguments": json.dumps(i)}}
+            _without_none(
+                {"id": tid, "type": "function", "function": {"name": n, "arguments": json.dumps(i)}}
+            )
             for tid, n, i in ans.tool_calls
         ]
     return {
@@ -200,12 +206,9 @@ def openai_stream(ans: Answer, include_usage: bool) -> Stream:
     out: Stream = [("head", chunk({"role": "assistant", "content": ""}))]
     out += [("delta", chunk({"content": piece})) for piece in ans.deltas]
     for n, (tid, name, inp) in enumerate(ans.tool_calls):
-        first = {
-            "index": n,
-            "id": tid,
-            "type": "function",
-            "function": {"name": name, "arguments": ""},
-        }
+        first = _without_none(
+            {"index": n, "id": tid, "type": "function", "function": {"name": name, "arguments": ""}}
+        )
         out.append(("head", chunk({"tool_calls": [first]})))
         for piece in _json_pieces(inp):
             more = {"index": n, "function": {"arguments": piece}}
@@ -217,15 +220,23 @@ def openai_stream(ans: Answer, include_usage: bool) -> Stream:
     return out
 
 
+def _without_none(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if v is not None}
+
+
 def _data(payload: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(payload)}\n\n".encode()
 
 
-def openai_error(etype: str, message: str) -> dict[str, Any]:
-    otype, code = _TO_OPENAI_ERROR.get(etype, ("server_error", None))
+def openai_error(
+    etype: str, message: str, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    otype, default_code = _TO_OPENAI_ERROR.get(etype, ("server_error", None))
     if etype == "invalid_request_error" and "too long" in message:
-        code = "context_length_exceeded"
-    return {"error": {"message": message, "type": otype, "param": None, "code": code}}
+        default_code = "context_length_exceeded"
+    return {
+        "error": {"message": message, "type": otype, "param": param, "code": code or default_code}
+    }
 
 
 def openai_error_event(etype: str, message: str) -> bytes:

@@ -51,6 +51,7 @@ def setup(server: VictorServer) -> None:
         if started:
             orchestrator = started[0][1].orchestrator
             provider, model = orchestrator.provider.name, orchestrator.model
+            settings = orchestrator.settings
         else:
             from victor.config.loader import load_settings_report
 
@@ -64,10 +65,15 @@ def setup(server: VictorServer) -> None:
             # what the agent will use once started (an empty name would show as no model)
             model = settings.model or default_model(provider)
         ready = len(started) == len(folders) and all(a.style.ready for _, a in started)
+        from victor.providers.limits import cap_for
+
+        cap = cap_for(provider, model, settings.max_tokens)  # the model's output limit
         return {
             "version": __version__,
             "provider": provider,
             "model": model,
+            "maxTokens": cap.sent,
+            "notes": [cap.note(model)] if cap.capped else [],
             "workspaceFolders": [f.uri or from_fs_path(str(f.path)) for f in folders],
             "folders": [
                 {

@@ -8,20 +8,30 @@ prefix from the cache instead of paying for it again.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import AsyncIterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
 from victor.protocols import Message, ToolCall, ToolSpec
+from victor.providers.anthropic_wire import (
+    EPHEMERAL,
+    StreamState,
+    cache_prefix,
+    stop_reason,
+    to_anthropic_messages,
+    usage_from,
+)
 from victor.providers.base import ChatResponse, Provider, StreamEvent, Usage, split_system
 from victor.providers.errors import (
     AuthenticationError,
+    InvalidRequestError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
 )
+from victor.providers.limits import ANTHROPIC_MAX_OUTPUT, TokenCap, TokenCapper
+from victor.providers.loop_client import LoopBoundClient
 from victor.providers.retry import (
     RetryPolicy,
     call_with_retries,
@@ -29,13 +39,14 @@ from victor.providers.retry import (
     parse_retry_after,
     stream_with_retries,
 )
-from victor.providers.transcript import pair_tool_results
+from victor.text import clean_value
+
+__all__ = ["AnthropicProvider", "to_anthropic_messages"]
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 OFFICIAL_URL = "https://api.anthropic.com"
 AUTH_HINT = 'Set ANTHROPIC_API_KEY, or run the "Victor: Set API key" command in VS Code.'
 MODEL_HINT = "Check the model name in VICTOR_MODEL or the victor.model setting."
-EPHEMERAL = {"type": "ephemeral"}
 NO_KEY = "no-key-set"
 
 # Every current Claude model has a 200k-token window. Sonnet 4 / 4.5 can use 1M tokens, but
@@ -79,55 +90,6 @@ def _sdk() -> SimpleNamespace:
     )
 
 
-_STOP_REASONS = {"end_turn", "tool_use", "max_tokens", "stop_sequence"}
-# the answer ran into the context window: for the caller that is a length cut like max_tokens
-_STOP_ALIASES = {"model_context_window_exceeded": "max_tokens"}
-
-
-def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    """Victor messages -> Messages API ``messages``: tool calls become tool_use blocks, tool
-    results become tool_result blocks in a user message, and same-role neighbours are merged
-    (the API wants strict alternation). After ``pair_tool_results`` the results directly
-    follow their call, so they also lead their user message, as the API requires."""
-    out: list[dict[str, Any]] = []
-    for msg in pair_tool_results(messages):
-        blocks: list[dict[str, Any]] = []
-        if msg.role == "tool":
-            role = "user"
-            blocks.append(
-                {
-                    "type": "tool_result",
-                    "tool_use_id": msg.tool_call_id,
-                    "content": msg.content or "(no output)",
-                    "is_error": msg.is_error,
-                }
-            )
-        else:
-            role = "assistant" if msg.role == "assistant" else "user"
-            if msg.content.strip():  # the API rejects empty text blocks
-                blocks.append({"type": "text", "text": msg.content})
-            for call in msg.tool_calls:
-                blocks.append(
-                    {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
-                )
-        if not blocks:
-            continue
-        if out and out[-1]["role"] == role:
-            out[-1]["content"].extend(blocks)
-        else:
-            out.append({"role": role, "content": blocks})
-    if out and out[0]["role"] != "user":  # e.g. compaction dropped the opening user turn
-        out.insert(0, {"role": "user", "content": [{"type": "text", "text": "(continued)"}]})
-    return out
-
-
-def _cache_prefix(messages: list[dict[str, Any]]) -> None:
-    """Breakpoint on the last block of the message before the newest one: everything up to
-    there is the conversation so far, identical in the next request."""
-    if len(messages) >= 2:
-        messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
-
-
 class AnthropicProvider(Provider):
     name = "anthropic"
 
@@ -154,16 +116,22 @@ class AnthropicProvider(Provider):
         self._key = key or NO_KEY
         url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or OFFICIAL_URL
         self.base_url = url.rstrip("/")
-        self._sdk_client: Any = None
+        self._clients: LoopBoundClient[Any] = LoopBoundClient(self._new_client, _close)
+        self._caps = TokenCapper(ANTHROPIC_MAX_OUTPUT, self.name)
+
+    def _new_client(self) -> Any:
+        return _sdk().anthropic.AsyncAnthropic(
+            api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout
+        )
 
     @property
     def _client(self) -> Any:
-        """The SDK client, built (and the SDK imported) on the first request."""
-        if self._sdk_client is None:
-            self._sdk_client = _sdk().anthropic.AsyncAnthropic(
-                api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout
-            )
-        return self._sdk_client
+        """The SDK client of the running event loop, built (and the SDK imported) on the
+        first request; a new loop gets a new one (see ``loop_client``)."""
+        return self._clients.get()
+
+    def max_tokens_for(self, model: str, requested: int) -> TokenCap:
+        return self._caps.cap(model or self.default_model, requested)
 
     def __repr__(self) -> str:  # never show the key
         key = "set" if self._has_key else "unset"
@@ -178,8 +146,8 @@ class AnthropicProvider(Provider):
         system: str,
         tools: Sequence[ToolSpec],
     ) -> dict[str, Any]:
-        converted = to_anthropic_messages(messages)
-        _cache_prefix(converted)
+        converted = to_anthropic_messages(messages, with_tools=bool(tools))
+        cache_prefix(converted)
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
         if system:
             stable, volatile = split_system(system)
@@ -196,7 +164,8 @@ class AnthropicProvider(Provider):
             ]
             specs[-1]["cache_control"] = EPHEMERAL  # caches every tool definition
             params["tools"] = specs
-        return params
+        # Last line of defence: the SDK cannot encode a lone surrogate (see victor.text).
+        return clean_value(params)
 
     def _check_key(self) -> None:
         # Without a key the official API can only say 401; say it without the round trip.
@@ -216,11 +185,12 @@ class AnthropicProvider(Provider):
         max_tokens: int = 4096,
     ) -> ChatResponse:
         params = self._params(messages, model, system, tools)
+        params["max_tokens"] = self.max_tokens_for(params["model"], max_tokens).sent
 
         async def once() -> ChatResponse:
             self._check_key()
             try:
-                msg = await self._client.messages.create(max_tokens=max_tokens, **params)
+                msg = await self._client.messages.create(**params)
             except Exception as exc:
                 raise self._error(exc) from exc
             text = "".join(b.text for b in msg.content if b.type == "text")
@@ -229,8 +199,8 @@ class AnthropicProvider(Provider):
                 for b in msg.content
                 if b.type == "tool_use"
             ]
-            usage = _usage(msg.usage, Usage())
-            return ChatResponse(text, usage, calls, _stop(msg.stop_reason), msg.model)
+            usage = usage_from(msg.usage, Usage())
+            return ChatResponse(text, usage, calls, stop_reason(msg.stop_reason), msg.model)
 
         return await call_with_retries(once, self.retry)
 
@@ -243,7 +213,8 @@ class AnthropicProvider(Provider):
         tools: Sequence[ToolSpec] = (),
         max_tokens: int = 4096,
     ) -> AsyncIterator[StreamEvent]:
-        params = {**self._params(messages, model, system, tools), "max_tokens": max_tokens}
+        params = self._params(messages, model, system, tools)
+        params["max_tokens"] = self.max_tokens_for(params["model"], max_tokens).sent
         return stream_with_retries(lambda: self._stream_once(params), self.retry)
 
     async def _stream_once(self, params: dict[str, Any]) -> AsyncIterator[StreamEvent]:
@@ -252,7 +223,7 @@ class AnthropicProvider(Provider):
             stream = await self._client.messages.create(stream=True, **params)
         except Exception as exc:
             raise self._error(exc) from exc
-        state = _StreamState(params["model"])
+        state = StreamState(params["model"])
         try:
             async for event in stream:
                 for out in state.feed(event):
@@ -291,8 +262,7 @@ class AnthropicProvider(Provider):
         return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else 200_000
 
     async def aclose(self) -> None:
-        if self._sdk_client is not None:
-            await self._sdk_client.close()
+        await self._clients.aclose()
 
     # ----------------------------------------------------------------- errors
 
@@ -322,79 +292,16 @@ class AnthropicProvider(Provider):
                 auth_hint=AUTH_HINT,
                 model_hint=MODEL_HINT,
             )
+        if isinstance(exc, UnicodeEncodeError):  # cannot happen after clean_value: say so
+            return InvalidRequestError(
+                "The request to Anthropic contained text that cannot be encoded as UTF-8.",
+                provider=self.name,
+            )
         return ProviderError(
             "Anthropic sent a response Victor could not read (malformed data). Try again.",
             provider=self.name,
         )
 
 
-class _StreamState:
-    """Turns the raw Messages stream events into Victor's StreamEvents."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.text: list[str] = []
-        self.calls: list[ToolCall] = []
-        self.tools: dict[int, tuple[str, str, list[str]]] = {}
-        self.usage = Usage()
-        self.stop_reason: str | None = None
-        self.stopped = False
-
-    def feed(self, event: Any) -> list[StreamEvent]:
-        kind = event.type
-        if kind == "message_start":
-            self.model = event.message.model or self.model
-            self.usage = _usage(event.message.usage, self.usage)
-        elif kind == "content_block_start":
-            block = event.content_block
-            if block.type == "tool_use":
-                self.tools[event.index] = (block.id, block.name, [])
-            elif block.type == "text" and block.text:
-                return self._text(block.text)
-        elif kind == "content_block_delta":
-            delta = event.delta
-            if delta.type == "text_delta":
-                return self._text(delta.text)
-            if delta.type == "input_json_delta" and event.index in self.tools:
-                self.tools[event.index][2].append(delta.partial_json)
-        elif kind == "content_block_stop" and event.index in self.tools:
-            tid, name, parts = self.tools.pop(event.index)
-            args = json.loads("".join(parts) or "{}")  # ValueError -> "malformed" upstream
-            call = ToolCall(tid, name, args if isinstance(args, dict) else {"input": args})
-            self.calls.append(call)
-            return [StreamEvent("tool_call", tool_call=call)]
-        elif kind == "message_delta":
-            self.stop_reason = event.delta.stop_reason or self.stop_reason
-            self.usage = _usage(event.usage, self.usage)
-        elif kind == "message_stop":
-            self.stopped = True
-        return []
-
-    def _text(self, text: str) -> list[StreamEvent]:
-        self.text.append(text)
-        return [StreamEvent("text", text=text)]
-
-    def response(self) -> ChatResponse:
-        stop = _stop(self.stop_reason)
-        return ChatResponse("".join(self.text), self.usage, self.calls, stop, self.model)
-
-
-def _usage(raw: Any, previous: Usage) -> Usage:
-    """Anthropic usage -> Usage. Figures in a later event replace earlier ones (they are
-    cumulative); a field the event leaves out keeps its earlier value."""
-
-    def pick(name: str, old: int) -> int:
-        value = getattr(raw, name, None)
-        return old if value is None else int(value)
-
-    return Usage(
-        input_tokens=pick("input_tokens", previous.input_tokens),
-        output_tokens=pick("output_tokens", previous.output_tokens),
-        cache_read_tokens=pick("cache_read_input_tokens", previous.cache_read_tokens),
-        cache_write_tokens=pick("cache_creation_input_tokens", previous.cache_write_tokens),
-    )
-
-
-def _stop(reason: str | None) -> str:
-    reason = _STOP_ALIASES.get(reason or "", reason)
-    return reason if reason in _STOP_REASONS else "end_turn"
+async def _close(client: Any) -> None:
+    await client.close()

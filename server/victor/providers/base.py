@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from victor.protocols import Message, ToolCall, ToolSpec
+from victor.providers.limits import TokenCap
 
 __all__ = [
     "ChatResponse",
@@ -16,6 +17,7 @@ __all__ = [
     "Message",
     "Provider",
     "StreamEvent",
+    "TokenCap",
     "ToolCall",
     "ToolSpec",
     "Usage",
@@ -139,6 +141,11 @@ class Provider(ABC):
     @abstractmethod
     def context_window(self, model: str) -> int:
         """The model's context window in tokens (a safe default for unknown models)."""
+
+    def max_tokens_for(self, model: str, requested: int) -> TokenCap:
+        """What a ``max_tokens`` request becomes: capped to the model's output limit when it
+        is known (``limits.py``), else sent as is."""
+        return TokenCap(requested, requested, None)
 
     async def aclose(self) -> None:
         """Release HTTP connections."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -13,6 +14,13 @@ import httpx
 from victor.protocols import Message, ToolCall, ToolSpec
 from victor.providers.base import ChatResponse, Provider, StreamEvent, Usage
 from victor.providers.errors import ProviderConnectionError, ProviderError, ProviderTimeoutError
+from victor.providers.limits import (
+    OPENAI_MAX_OUTPUT,
+    TokenCap,
+    TokenCapper,
+    is_openai_reasoning_model,
+)
+from victor.providers.loop_client import LoopBoundClient
 from victor.providers.retry import (
     RetryPolicy,
     call_with_retries,
@@ -20,7 +28,8 @@ from victor.providers.retry import (
     parse_retry_after,
     stream_with_retries,
 )
-from victor.providers.transcript import pair_tool_results
+from victor.providers.transcript import pair_tool_results, remap_tool_ids, tool_turns_as_text
+from victor.text import clean_value
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"
 DEFAULT_MODEL = "llama3.2"
@@ -52,10 +61,18 @@ _CONTEXT_WINDOWS = {
 _FINISH = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
 
 
-def to_openai_messages(messages: Sequence[Message], system: str = "") -> list[dict[str, Any]]:
-    """Victor messages -> chat completions ``messages``, the system prompt first."""
+def to_openai_messages(
+    messages: Sequence[Message], system: str = "", *, with_tools: bool = True
+) -> list[dict[str, Any]]:
+    """Victor messages -> chat completions ``messages``, the system prompt first.
+
+    Tool call ids are made unique within the request (servers that send none, or another
+    provider's, may repeat them); ``with_tools=False`` writes tool turns out as text, as for
+    Anthropic, so a request without tools never carries tool messages."""
     out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
-    for msg in pair_tool_results(messages):
+    paired = pair_tool_results(messages)
+    paired = remap_tool_ids(paired) if with_tools else tool_turns_as_text(paired)
+    for msg in paired:
         if msg.role == "tool":
             content = msg.content
             if msg.is_error and not content.lower().startswith("error"):
@@ -106,12 +123,26 @@ class OpenAICompatProvider(Provider):
         self.default_model = default_model or DEFAULT_MODEL
         self.timeout = timeout
         self.retry = RetryPolicy(max_retries=max_retries, base_delay=backoff_base)
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._clients: LoopBoundClient[httpx.AsyncClient] = LoopBoundClient(
+            self._new_client, httpx.AsyncClient.aclose
         )
+        self._caps = TokenCapper(OPENAI_MAX_OUTPUT, self.name)
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=self._headers,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+        )
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """The client of the running event loop (a new loop gets its own: ``loop_client``)."""
+        return self._clients.get()
+
+    def max_tokens_for(self, model: str, requested: int) -> TokenCap:
+        return self._caps.cap(model or self.default_model, requested)
 
     def __repr__(self) -> str:
         return f"OpenAICompatProvider(base_url={self.base_url!r})"
@@ -125,10 +156,13 @@ class OpenAICompatProvider(Provider):
         max_tokens: int,
         stream: bool,
     ) -> dict[str, Any]:
+        model = model or self.default_model
+        # reasoning models (gpt-5, o-series) refuse max_tokens: see limits.py
+        budget = "max_completion_tokens" if is_openai_reasoning_model(model) else "max_tokens"
         body: dict[str, Any] = {
-            "model": model or self.default_model,
-            "messages": to_openai_messages(messages, system),
-            "max_tokens": max_tokens,
+            "model": model,
+            "messages": to_openai_messages(messages, system, with_tools=bool(tools)),
+            budget: self.max_tokens_for(model, max_tokens).sent,
             "stream": stream,
         }
         if stream:
@@ -145,7 +179,8 @@ class OpenAICompatProvider(Provider):
                 }
                 for t in tools
             ]
-        return body
+        # Last line of defence: no lone surrogate reaches the wire (see victor.text).
+        return clean_value(body)
 
     async def chat(
         self,
@@ -170,11 +205,11 @@ class OpenAICompatProvider(Provider):
                 raise self._error(exc) from exc
             calls = [
                 ToolCall(
-                    c.get("id") or f"call_{i}",
+                    c.get("id") or _new_call_id(),
                     c["function"]["name"],
                     _arguments(c["function"].get("arguments", "")),
                 )
-                for i, c in enumerate(message.get("tool_calls") or [])
+                for c in message.get("tool_calls") or []
             ]
             stop = _FINISH.get(choice.get("finish_reason") or "stop", "end_turn")
             usage = _usage(data.get("usage"))
@@ -231,7 +266,7 @@ class OpenAICompatProvider(Provider):
         return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else DEFAULT_WINDOW
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._clients.aclose()
 
     # ----------------------------------------------------------------- errors
 
@@ -338,7 +373,7 @@ class _ChunkState:
         events = []
         for index in sorted(self.tools):
             slot = self.tools[index]
-            call_id = slot.get("id") or f"call_{len(self.calls)}"
+            call_id = slot.get("id") or _new_call_id()
             call = ToolCall(call_id, slot.get("name", ""), _arguments("".join(slot["args"])))
             self.calls.append(call)
             events.append(StreamEvent("tool_call", tool_call=call))
@@ -348,6 +383,11 @@ class _ChunkState:
     def response(self) -> ChatResponse:
         stop = _FINISH.get(self.finish or "stop", "end_turn")
         return ChatResponse("".join(self.text), self.usage, self.calls, stop, self.model)
+
+
+def _new_call_id() -> str:
+    """For a server that sends no id: unique, so ids never repeat across answers."""
+    return f"call_{uuid.uuid4().hex[:24]}"
 
 
 def _usage(raw: dict[str, Any] | None) -> Usage:

@@ -1,0 +1,146 @@
+"""Anthropic Messages wire format: Victor's transcript -> request ``messages``, and the raw
+stream events -> Victor's StreamEvents. Pure functions; the provider does the HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from victor.protocols import Message, ToolCall
+from victor.providers.base import ChatResponse, StreamEvent, Usage
+from victor.providers.transcript import pair_tool_results, remap_tool_ids, tool_turns_as_text
+
+EPHEMERAL = {"type": "ephemeral"}
+# tool_use ids must match this (the API's schema; "String should match pattern ...")
+TOOL_ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+_STOP_REASONS = {"end_turn", "tool_use", "max_tokens", "stop_sequence"}
+# the answer ran into the context window: for the caller that is a length cut like max_tokens
+_STOP_ALIASES = {"model_context_window_exceeded": "max_tokens"}
+
+
+def to_anthropic_messages(
+    messages: Sequence[Message], *, with_tools: bool = True
+) -> list[dict[str, Any]]:
+    """Victor messages -> Messages API ``messages``: tool calls become tool_use blocks, tool
+    results become tool_result blocks in a user message, and same-role neighbours are merged
+    (the API wants strict alternation). After ``pair_tool_results`` the results directly
+    follow their call, so they also lead their user message, as the API requires.
+
+    Tool call ids are made unique and valid for this API (they may come from another
+    provider); ``with_tools=False`` (the request defines no tools) writes tool turns out as
+    text, since tool blocks need ``tools``."""
+    paired = pair_tool_results(messages)
+    # tool blocks without ``tools`` are rejected: then they are written out as text
+    paired = remap_tool_ids(paired, TOOL_ID_PATTERN) if with_tools else tool_turns_as_text(paired)
+    out: list[dict[str, Any]] = []
+    for msg in paired:
+        blocks: list[dict[str, Any]] = []
+        if msg.role == "tool":
+            role = "user"
+            blocks.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": msg.tool_call_id,
+                    "content": msg.content or "(no output)",
+                    "is_error": msg.is_error,
+                }
+            )
+        else:
+            role = "assistant" if msg.role == "assistant" else "user"
+            if msg.content.strip():  # the API rejects empty text blocks
+                blocks.append({"type": "text", "text": msg.content})
+            for call in msg.tool_calls:
+                blocks.append(
+                    {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+                )
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    if out and out[0]["role"] != "user":  # e.g. compaction dropped the opening user turn
+        out.insert(0, {"role": "user", "content": [{"type": "text", "text": "(continued)"}]})
+    return out
+
+
+def cache_prefix(messages: list[dict[str, Any]]) -> None:
+    """Breakpoint on the last block of the message before the newest one: everything up to
+    there is the conversation so far, identical in the next request."""
+    if len(messages) >= 2:
+        messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
+
+
+class StreamState:
+    """Turns the raw Messages stream events into Victor's StreamEvents."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.text: list[str] = []
+        self.calls: list[ToolCall] = []
+        self.tools: dict[int, tuple[str, str, list[str]]] = {}
+        self.usage = Usage()
+        self.stop_reason: str | None = None
+        self.stopped = False
+
+    def feed(self, event: Any) -> list[StreamEvent]:
+        kind = event.type
+        if kind == "message_start":
+            self.model = event.message.model or self.model
+            self.usage = usage_from(event.message.usage, self.usage)
+        elif kind == "content_block_start":
+            block = event.content_block
+            if block.type == "tool_use":
+                self.tools[event.index] = (block.id, block.name, [])
+            elif block.type == "text" and block.text:
+                return self._text(block.text)
+        elif kind == "content_block_delta":
+            delta = event.delta
+            if delta.type == "text_delta":
+                return self._text(delta.text)
+            if delta.type == "input_json_delta" and event.index in self.tools:
+                self.tools[event.index][2].append(delta.partial_json)
+        elif kind == "content_block_stop" and event.index in self.tools:
+            tid, name, parts = self.tools.pop(event.index)
+            args = json.loads("".join(parts) or "{}")  # ValueError -> "malformed" upstream
+            call = ToolCall(tid, name, args if isinstance(args, dict) else {"input": args})
+            self.calls.append(call)
+            return [StreamEvent("tool_call", tool_call=call)]
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
+            self.usage = usage_from(event.usage, self.usage)
+        elif kind == "message_stop":
+            self.stopped = True
+        return []
+
+    def _text(self, text: str) -> list[StreamEvent]:
+        self.text.append(text)
+        return [StreamEvent("text", text=text)]
+
+    def response(self) -> ChatResponse:
+        stop = stop_reason(self.stop_reason)
+        return ChatResponse("".join(self.text), self.usage, self.calls, stop, self.model)
+
+
+def usage_from(raw: Any, previous: Usage) -> Usage:
+    """Anthropic usage -> Usage. Figures in a later event replace earlier ones (they are
+    cumulative); a field the event leaves out keeps its earlier value."""
+
+    def pick(name: str, old: int) -> int:
+        value = getattr(raw, name, None)
+        return old if value is None else int(value)
+
+    return Usage(
+        input_tokens=pick("input_tokens", previous.input_tokens),
+        output_tokens=pick("output_tokens", previous.output_tokens),
+        cache_read_tokens=pick("cache_read_input_tokens", previous.cache_read_tokens),
+        cache_write_tokens=pick("cache_creation_input_tokens", previous.cache_write_tokens),
+    )
+
+
+def stop_reason(reason: str | None) -> str:
+    reason = _STOP_ALIASES.get(reason or "", reason)
+    return reason if reason in _STOP_REASONS else "end_turn"
