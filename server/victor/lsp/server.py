@@ -162,10 +162,10 @@ class VictorServer(LanguageServer):
 
 
 def create_server() -> VictorServer:
-    from victor.lsp import chat, code_actions, lifecycle, queries, sessions
+    from victor.lsp import chat, code_actions, inline_completion, lifecycle, queries, sessions
 
     server = VictorServer()
-    for module in (lifecycle, chat, sessions, queries, code_actions):
+    for module in (lifecycle, chat, sessions, queries, code_actions, inline_completion):
         module.setup(server)
     return server
 
