@@ -44,11 +44,9 @@ def clean_completion(
 
 
 def _unwrap(raw: str) -> str:
-    text = raw.replace("\r\n", "\n").replace(CURSOR, "")
+    text = _TAGS.sub("", raw.replace("\r\n", "\n").replace(CURSOR, ""))
     fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced.group(1)
-    return _TAGS.sub("", text)
+    return fenced.group(1) if fenced else text
 
 
 def _drop_echoed_line_start(text: str, line_before: str) -> str:
