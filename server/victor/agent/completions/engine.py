@@ -9,9 +9,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from victor.agent.completions.context import CompletionInput, build_prompt
+from victor.agent.completions.context import BufferIndex, CompletionInput, build_prompt
 from victor.agent.completions.postprocess import clean_completion
-from victor.providers.completion import CompletionClient
+from victor.providers.completion import CompletionClient, CompletionPrompt
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class InlineCompleter:
         self.stats = CompletionStats()
         self._inflight: dict[str, asyncio.Task[list[str]]] = {}
         self._shown: OrderedDict[str, list[_Shown]] = OrderedDict()
+        self._index = BufferIndex()
 
     def cached(self, doc_key: str, prefix: str, suffix: str) -> list[str] | None:
         """What an earlier suggestion still offers after the user typed part of it."""
@@ -102,8 +103,11 @@ class InlineCompleter:
     async def _ask(
         self, doc_key: str, prefix: str, suffix: str, make_input: Callable[[], CompletionInput]
     ) -> list[str]:
-        inp = await asyncio.to_thread(make_input)
-        prompt = build_prompt(inp, max_tokens=self.max_tokens)
+        def prepare() -> tuple[CompletionInput, CompletionPrompt]:
+            inp = make_input()
+            return inp, build_prompt(inp, max_tokens=self.max_tokens, index=self._index)
+
+        inp, prompt = await asyncio.to_thread(prepare)
         self.stats.model_requests += 1
         try:
             raw = await self.client.complete(prompt, self.model)
