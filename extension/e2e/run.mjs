@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { registerInlineTests } from './inline.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -593,6 +594,8 @@ test('the chat webview has a strict CSP: no violations so far, inline scripts bl
   if (!String(result.violated).startsWith('script-src')) throw new Error(`no script-src violation reported (${result.violated})`);
   if (!/default-src 'none'/.test(result.csp) || !/script-src 'nonce-/.test(result.csp)) throw new Error(`weak CSP: ${result.csp}`);
 });
+
+registerInlineTests(test, { page: () => page, workspace: opts.workspace, openFile, editorText, postModelControl, sleep });
 
 // ------------------------------------------------------------------ main
 
