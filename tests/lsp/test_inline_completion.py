@@ -14,6 +14,9 @@ from tests.lsp.daemon import Daemon, eventually, user_texts
 from tests.support.model_server import ModelServer, Reply
 
 METHOD = "textDocument/inlineCompletion"
+# The first request of a daemon imports the model SDK and waits for the folder's style scan;
+# on a loaded shared machine that alone has taken 30 s. Not a timing assertion: a bound.
+FIRST = 120.0
 CANARY = "sk-canary-9f3a1c77e2"
 
 TWO_SPACE_SINGLE = """\
@@ -84,7 +87,7 @@ async def test_completion_comes_back_in_the_files_two_space_single_quote_style(
             '    return "small"\n</completion>'
         )
     )
-    result = await daemon.request(METHOD, params(uri, 12, 2))
+    result = await daemon.request(METHOD, params(uri, 12, 2), timeout=FIRST)
     assert texts(result) == ["total = a + b\n  if total > 10:\n    return 'big'\n  return 'small'"]
     (item,) = items(result)
     cursor = types.Position(line=12, character=2)
@@ -105,10 +108,10 @@ async def test_text_after_the_cursor_is_not_repeated(start: StartDaemon, tmp_pat
         Reply(text="<completion>return a + b\n\n\ndef sub(a, b):\n  return a - b</completion>"),
         Reply(text="<completion>a, b))</completion>"),
     )
-    result = await daemon.request(METHOD, params(uri, 12, 2))
+    result = await daemon.request(METHOD, params(uri, 12, 2), timeout=FIRST)
     assert texts(result) == ["return a + b"]
     daemon.change(uri, TWO_SPACE_SINGLE + "  return a + b\n\nprint(add())\n")
-    result = await daemon.request(METHOD, params(uri, 14, 10))  # print(add(|))
+    result = await daemon.request(METHOD, params(uri, 14, 10), timeout=FIRST)  # print(add(|))
     assert texts(result) == ["a, b"]
 
 
@@ -120,10 +123,10 @@ async def test_superseded_request_has_its_upstream_connection_closed(
     uri = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  ")
     daemon.model.enqueue(Reply(text="<completion>slow</completion>", delay=60.0))
     _, first = daemon.send(METHOD, params(uri, 12, 2))
-    await eventually(lambda: _coro(model_requests(daemon)), timeout=30)
+    await eventually(lambda: _coro(model_requests(daemon)), timeout=FIRST)
     daemon.model.enqueue(Reply(text="<completion>turn a + b</completion>"))
     daemon.change(uri, TWO_SPACE_SINGLE + "  re")
-    second = await daemon.request(METHOD, params(uri, 12, 4))
+    second = await daemon.request(METHOD, params(uri, 12, 4), timeout=FIRST)
     closed = await asyncio.to_thread(daemon.model.wait_for_client_close, 5.0)
     assert closed.index == model_requests(daemon)[0].index and not closed.completed
     assert texts(await asyncio.wait_for(first, 5)) == []
@@ -138,7 +141,9 @@ async def test_typing_through_a_suggestion_makes_no_new_model_request(
     base = TWO_SPACE_SINGLE + "  "
     uri = daemon.open(folder / "app.py", base)
     daemon.model.enqueue(Reply(text="<completion>return a + b</completion>"))
-    assert texts(await daemon.request(METHOD, params(uri, 12, 2))) == ["return a + b"]
+    assert texts(await daemon.request(METHOD, params(uri, 12, 2), timeout=FIRST)) == [
+        "return a + b"
+    ]
     for typed in ("r", "re", "ret", "return a"):
         daemon.change(uri, base + typed)
         result = await daemon.request(METHOD, params(uri, 12, 2 + len(typed)))
@@ -148,7 +153,7 @@ async def test_typing_through_a_suggestion_makes_no_new_model_request(
     daemon.model.enqueue(Reply(text="<completion>a - b</completion>"))
     daemon.change(uri, base + "return ")
     daemon.change(uri, base + "return (")
-    assert texts(await daemon.request(METHOD, params(uri, 12, 10))) == ["a - b"]
+    assert texts(await daemon.request(METHOD, params(uri, 12, 10), timeout=FIRST)) == ["a - b"]
     assert len(model_requests(daemon)) == 2
 
 
@@ -158,18 +163,18 @@ async def test_disabled_language_gets_an_empty_answer(start: StartDaemon, tmp_pa
         [folder], configuration={"": {"victor": {"inlineCompletionsDisabledLanguages": ["python"]}}}
     )
     py = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  ")
-    assert texts(await daemon.request(METHOD, params(py, 12, 2))) == []
+    assert texts(await daemon.request(METHOD, params(py, 12, 2), timeout=FIRST)) == []
     assert model_requests(daemon) == []
     js = daemon.open(folder / "web.js", None, language_id="javascript")
     daemon.model.enqueue(Reply(text="<completion>return a + b;</completion>"))
-    assert texts(await daemon.request(METHOD, params(js, 1, 2))) == ["return a + b;"]
+    assert texts(await daemon.request(METHOD, params(js, 1, 2), timeout=FIRST)) == ["return a + b;"]
 
 
 async def test_all_off_gets_an_empty_answer(start: StartDaemon, tmp_path: Path) -> None:
     folder = ws(tmp_path)
     daemon = await start([folder], configuration={"": {"victor": {"inlineCompletions": False}}})
     uri = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  ")
-    assert texts(await daemon.request(METHOD, params(uri, 12, 2))) == []
+    assert texts(await daemon.request(METHOD, params(uri, 12, 2), timeout=FIRST)) == []
     assert model_requests(daemon) == []
 
 
@@ -178,12 +183,14 @@ async def test_secret_files_never_reach_the_model(start: StartDaemon, tmp_path: 
     folder = ws(tmp_path, {".env": secret, "config/credentials.json": "{}"})
     daemon = await start([folder])
     env_uri = daemon.open(folder / ".env", secret, language_id="dotenv")
-    assert texts(await daemon.request(METHOD, params(env_uri, 1, 6))) == []
+    assert texts(await daemon.request(METHOD, params(env_uri, 1, 6), timeout=FIRST)) == []
     assert model_requests(daemon) == []
     # An open secret buffer is not "another open file" for a completion elsewhere either.
     uri = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  ")
     daemon.model.enqueue(Reply(text="<completion>return a + b</completion>"))
-    assert texts(await daemon.request(METHOD, params(uri, 12, 2))) == ["return a + b"]
+    assert texts(await daemon.request(METHOD, params(uri, 12, 2), timeout=FIRST)) == [
+        "return a + b"
+    ]
     sent = [r.raw_body for r in model_requests(daemon)]
     assert sent and not any(CANARY in body for body in sent)
 
@@ -199,7 +206,7 @@ async def test_openai_compatible_server_gets_fill_in_the_middle(
     daemon.open(folder / "util.py")
     uri = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  return add_numbers(")
     daemon.model.enqueue(Reply(text="a, b)"))
-    assert texts(await daemon.request(METHOD, params(uri, 12, 21))) == ["a, b)"]
+    assert texts(await daemon.request(METHOD, params(uri, 12, 21), timeout=FIRST)) == ["a, b)"]
     (request,) = model_requests(daemon)
     assert request.path == "/v1/completions"
     body = request.body

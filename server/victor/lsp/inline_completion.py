@@ -14,12 +14,9 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from victor.agent.completions.context import CompletionInput, StyleFacts
-from victor.agent.completions.engine import InlineCompleter, Superseded
-from victor.providers.errors import ProviderError
-from victor.workspace.paths import is_secret_path
-
 if TYPE_CHECKING:
+    from victor.agent.completions.context import CompletionInput, StyleFacts
+    from victor.agent.completions.engine import InlineCompleter
     from victor.agent.workspace_agent import WorkspaceAgent
     from victor.config.settings import Settings
     from victor.lsp.folders import Folder
@@ -57,6 +54,7 @@ class InlineCompletions:
         self._warned: set[str] = set()
 
     def completer(self, folder: Folder, settings: Settings) -> InlineCompleter | None:
+        from victor.agent.completions.engine import InlineCompleter
         from victor.providers.completion import create_completion_client
 
         key = tuple(getattr(settings, name) for name in _MODEL_FIELDS)
@@ -70,6 +68,11 @@ class InlineCompletions:
         return entry.completer
 
     async def answer(self, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+        # Imported on the first request, not when the server starts.
+        from victor.agent.completions.context import CompletionInput
+        from victor.agent.completions.engine import Superseded
+        from victor.providers.errors import ProviderError
+
         ls = self.server
         uri = params.text_document.uri
         doc = ls.workspace.text_documents.get(uri)
@@ -138,6 +141,8 @@ def enabled(settings: Settings, language_id: str | None) -> bool:
 
 
 def style_facts(agent: WorkspaceAgent, path: Path) -> StyleFacts:
+    from victor.agent.completions.context import StyleFacts
+
     card = agent.style.style_card(path)
     naming = {}
     for fact in card.facts:
@@ -157,6 +162,8 @@ def style_facts(agent: WorkspaceAgent, path: Path) -> StyleFacts:
 
 
 def _is_secret(path: Path, root: Path) -> bool:
+    from victor.workspace.paths import is_secret_path
+
     try:
         relative = path.relative_to(root)
     except ValueError:
