@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from victor.agent.completions.context import BufferIndex, CompletionInput, build_prompt
 from victor.agent.completions.postprocess import clean_completion
@@ -19,13 +19,45 @@ CACHED_DOCUMENTS = 64
 CACHED_PER_DOCUMENT = 8
 
 
-@dataclass(slots=True)
-class _Shown:
-    """A suggestion as it was computed: the document around the cursor and the text."""
+EDGE_CHARS = 256
 
-    prefix: str
-    suffix: str
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """A suggestion and the document around the cursor it was made for. The document is kept
+    as lengths, hashes and the text next to the cursor, not copies of it: 64 documents of a
+    megabyte each must not cost half a gigabyte."""
+
+    prefix_len: int
+    prefix_hash: int
+    prefix_edge: str
+    suffix_len: int
+    suffix_hash: int
+    suffix_edge: str
     text: str
+
+    @classmethod
+    def of(cls, prefix: str, suffix: str, text: str) -> _Shown:
+        return cls(
+            len(prefix),
+            hash(prefix),
+            prefix[-EDGE_CHARS:],
+            len(suffix),
+            hash(suffix),
+            suffix[:EDGE_CHARS],
+            text,
+        )
+
+    def typed_since(self, prefix: str, suffix: str) -> str | None:
+        """What was typed after the suggestion was made, if the rest is unchanged."""
+        if len(prefix) < self.prefix_len or len(suffix) != self.suffix_len:
+            return None
+        head = prefix[: self.prefix_len]
+        if not head.endswith(self.prefix_edge) or not suffix.startswith(self.suffix_edge):
+            return None
+        if hash(head) != self.prefix_hash or hash(suffix) != self.suffix_hash:
+            return None
+        return prefix[self.prefix_len :]
 
 
 @dataclass(slots=True)
@@ -35,7 +67,6 @@ class CompletionStats:
     superseded: int = 0
     errors: int = 0
     last_error: str | None = None
-    fim_fallbacks: int = field(default=0)
 
 
 class Superseded(Exception):
@@ -63,10 +94,8 @@ class InlineCompleter:
     def cached(self, doc_key: str, prefix: str, suffix: str) -> list[str] | None:
         """What an earlier suggestion still offers after the user typed part of it."""
         for shown in reversed(self._shown.get(doc_key, ())):
-            if suffix != shown.suffix or not prefix.startswith(shown.prefix):
-                continue
-            typed = prefix[len(shown.prefix) :]
-            if shown.text.startswith(typed) and len(typed) < len(shown.text):
+            typed = shown.typed_since(prefix, suffix)
+            if typed is not None and shown.text.startswith(typed) and len(typed) < len(shown.text):
                 self._shown.move_to_end(doc_key)
                 return [shown.text[len(typed) :]]
         return None
@@ -120,7 +149,7 @@ class InlineCompleter:
         )
         if not text:
             return []
-        self._remember(doc_key, _Shown(prefix, suffix, text))
+        self._remember(doc_key, _Shown.of(prefix, suffix, text))
         return [text]
 
     def _remember(self, doc_key: str, shown: _Shown) -> None:
@@ -130,13 +159,6 @@ class InlineCompleter:
         self._shown.move_to_end(doc_key)
         while len(self._shown) > CACHED_DOCUMENTS:
             self._shown.popitem(last=False)
-
-    def forget(self, doc_key: str) -> None:
-        """The document closed: drop its suggestions and abort its request."""
-        self._shown.pop(doc_key, None)
-        task = self._inflight.pop(doc_key, None)
-        if task is not None:
-            task.cancel()
 
     async def aclose(self) -> None:
         for task in list(self._inflight.values()):
