@@ -26,6 +26,7 @@ SCRIPTS = {
     "concurrency": "bench_concurrency.py",
     "context": "bench_context.py",
     "style": "bench_style.py",  # prompt build; written and owned separately, run as it is
+    "inline": "bench_inline.py",
 }
 
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { registerTrustTests } from './trust.mjs';
+import { registerInlineTests } from './inline.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -597,6 +598,7 @@ test('the chat webview has a strict CSP: no violations so far, inline scripts bl
 
 // Workspace trust (a second code-server with trust on): e2e/trust.mjs.
 const trust = registerTrustTests({ test, opts, log, sleep, browserContext: () => context });
+registerInlineTests(test, { page: () => page, workspace: opts.workspace, openFile, editorText, postModelControl, sleep });
 
 // ------------------------------------------------------------------ main
 

@@ -16,6 +16,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './backoff';
+import { inlineCompletionMiddleware } from './inlineCompletions';
 import {
   Methods,
   type ChatParams,
@@ -284,6 +285,7 @@ export class VictorClient implements vscode.Disposable {
         },
       },
       middleware: {
+        ...inlineCompletionMiddleware,
         workspace: {
           // Push the same explicit settings the server would pull (the server re-pulls anyway;
           // the payload is its fallback), never the defaults or the client-only keys.

@@ -6,6 +6,7 @@ import { SECRET_KEYS, VictorClient } from './client';
 import { PROPOSAL_SCHEME, proposals } from './codeActions';
 import { DOC_SCHEME, VictorDocuments, registerCommands } from './commands';
 import { EditorTracker } from './editorContext';
+import { registerInlineToggle } from './inlineCompletions';
 import { createStatusBar } from './statusBar';
 import { createTraceChannel } from './traceChannel';
 
@@ -32,6 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, docs),
     vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, proposals),
     createStatusBar(client),
+    registerInlineToggle(),
     context.secrets.onDidChange((e) => {
       if (Object.values(SECRET_KEYS).includes(e.key)) void client?.restart();
     }),

@@ -15,6 +15,7 @@ export const SERVER_SETTING_KEYS = [
   'toolSelectionStrategy',
   'enableAnalytics',
   'formatGeneratedCode',
+  'completionModel',
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
@@ -44,6 +45,7 @@ export function isValidServerSetting(key: ServerSettingKey, value: unknown): boo
     case 'toolSelectionStrategy':
       return typeof value === 'string' && STRATEGIES.includes(value);
     case 'model':
+    case 'completionModel':
     case 'anthropicBaseUrl':
     case 'openaiBaseUrl':
       return typeof value === 'string' && value.trim() !== '';

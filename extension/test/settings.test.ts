@@ -67,6 +67,7 @@ describe('explicitServerSettings (settings -> initializationOptions / workspace/
     assert.deepEqual([...SERVER_SETTING_KEYS], [
       'provider', 'model', 'maxTokens', 'contextWindow', 'contextCompactionThreshold', 'anthropicBaseUrl',
       'openaiBaseUrl', 'enableTools', 'toolSelectionStrategy', 'enableAnalytics', 'formatGeneratedCode',
+      'completionModel',
     ]);
   });
 
@@ -86,7 +87,13 @@ describe('package.json contributes every server setting under victor.*', () => {
 
   it('has the protocol keys plus the client-only ones', () => {
     const keys = Object.keys(props).map((k) => k.replace(/^victor\./, '')).sort();
-    const expected = [...SERVER_SETTING_KEYS, 'pythonPath', 'trace.server', 'sendEditorContext'].sort();
+    const expected = [
+      ...SERVER_SETTING_KEYS,
+      'pythonPath',
+      'trace.server',
+      'sendEditorContext',
+      'inlineCompletions.enabled',
+    ].sort();
     assert.deepEqual(keys, expected);
   });
 

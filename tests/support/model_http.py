@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support import model_completions
 from tests.support import model_rules as rules
 from tests.support import model_rules_openai as rules_openai
 from tests.support import model_wire as wire
@@ -163,6 +164,10 @@ class Handler(BaseHTTPRequestHandler):
         return "anthropic"
 
     def _route(self, rec: RecordedRequest, path: str, body: Any) -> None:
+        if self.command == "POST" and path in model_completions.PATHS:
+            if self.owner.api_key is not None and self._key() != self.owner.api_key:
+                return self._error(rec, "openai", Reply.error(401))
+            return model_completions.handle(self, rec, body)
         api = self._api_of(path)
         known = {
             ("POST", "/v1/messages"),

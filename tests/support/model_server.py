@@ -6,6 +6,8 @@ Endpoints
     POST /v1/messages                 Anthropic Messages, JSON or SSE (``"stream": true``)
     POST /v1/messages/count_tokens    ``{"input_tokens": N}`` (about a quarter of the chars)
     POST /v1/chat/completions         OpenAI chat completions, JSON or SSE (also without /v1)
+    POST /v1/completions              OpenAI legacy completions (FIM: ``prompt`` + ``suffix``),
+                                      JSON or SSE, strictly validated (model_completions.py)
     GET  /v1/models                   model list (Anthropic shape if ``anthropic-version`` sent)
     GET  /_control/requests           ``{"requests": [...]}`` every request so far, in order
     GET  /_control/health             ``{"ok": true, "queued": N}``

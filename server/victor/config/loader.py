@@ -43,11 +43,16 @@ WORKSPACE_FILE_KEYS = frozenset(
         "max_tool_rounds",
         "max_retries",
         "request_timeout",
+        "completion_model",
+        "completion_fim",
+        "inline_completions_disabled_languages",
     }
 )
 # Switches a workspace file may only turn off: turning one on would override the user's own
 # choice in the environment (the file ranks above it).
-WORKSPACE_FILE_OFF_ONLY = frozenset({"enable_tools", "enable_analytics", "format_generated_code"})
+WORKSPACE_FILE_OFF_ONLY = frozenset(
+    {"enable_tools", "enable_analytics", "format_generated_code", "inline_completions"}
+)
 _SECRET_KEYS = frozenset({"anthropic_api_key", "openai_api_key"})
 
 

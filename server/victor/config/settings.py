@@ -66,6 +66,18 @@ class Settings(BaseSettings):
     )
     data_dir: Path | None = Field(default=None, description="Where session databases live.")
     format_generated_code: bool = True
+    completion_model: str = Field(
+        "", description="Model for inline completions; empty uses the chat model."
+    )
+    inline_completions: bool = Field(True, description="Answer textDocument/inlineCompletion.")
+    inline_completions_disabled_languages: list[str] = Field(
+        default_factory=list, description="LSP language ids with inline completions off."
+    )
+    completion_fim: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="OpenAI-compatible servers: fill-in-the-middle through /v1/completions "
+        "('auto' tries it once and falls back to chat completions if the server refuses).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     anthropic_api_key: SecretStr | None = Field(
@@ -91,7 +103,13 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("tool_selection_strategy", "compaction_strategy", "provider", mode="before")
+    @field_validator(
+        "tool_selection_strategy",
+        "compaction_strategy",
+        "provider",
+        "completion_fim",
+        mode="before",
+    )
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value

@@ -167,10 +167,18 @@ class VictorServer(LanguageServer):
 
 
 def create_server() -> VictorServer:
-    from victor.lsp import chat, code_actions, lifecycle, queries, sessions, trust
+    from victor.lsp import (
+        chat,
+        code_actions,
+        inline_completion,
+        lifecycle,
+        queries,
+        sessions,
+        trust,
+    )
 
     server = VictorServer()
-    for module in (lifecycle, chat, sessions, queries, code_actions, trust):
+    for module in (lifecycle, chat, sessions, queries, code_actions, inline_completion, trust):
         module.setup(server)
     return server
 

@@ -1,0 +1,45 @@
+// Inline completions in the real VS Code: ghost text appears after typing, Tab accepts it,
+// and the accepted lines keep the file's indentation. Registered by run.mjs, which passes
+// its runner and helpers (`h.page()` is the page once the browser is up).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const FILE = 'farewell.py';
+const START = 'def greet(name: str) -> str:\n    return f"Hello, {name}!"\n\n\n';
+
+/** A completion in the fixture's own style (4 spaces, double quotes), over two lines. */
+const ANSWER = 'message = f"Bye, {name}!"\n    return message';
+
+export function registerInlineTests(test, h) {
+  test('inline completion: ghost text after typing, Tab accepts it with the indentation', 90_000, async () => {
+    const page = h.page();
+    // Every request fired while typing gets the same answer (whichever arrives last is shown).
+    const replies = Array.from({ length: 40 }, () => ({ text: `<completion>${ANSWER}</completion>` }));
+    await h.postModelControl('/_control/script', { replies });
+    try {
+      writeFileSync(join(h.workspace, FILE), START);
+      await h.openFile(FILE);
+      const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+      await editor.locator('.view-lines').click();
+      await page.keyboard.press('Control+End'); // the empty last line, column 0
+      await page.keyboard.type('def farewell(name: str) -> str:', { delay: 20 });
+      await page.keyboard.press('Enter'); // VS Code indents the body: the cursor is at 4 spaces
+      const ghost = editor.locator('.ghost-text-decoration, .ghost-text').first();
+      await ghost.waitFor({ state: 'visible', timeout: 30_000 });
+      const shown = (await editor.locator('.ghost-text-decoration, .ghost-text').allInnerTexts()).join('\n');
+      if (!shown.includes('Bye, {name}!')) throw new Error(`unexpected ghost text: ${shown}`);
+      await page.keyboard.press('Tab');
+      await h.sleep(300);
+      const text = await h.editorText();
+      const lines = text.split('\n');
+      const at = lines.findIndex((l) => l.includes('message = f"Bye, {name}!"'));
+      if (at < 0) throw new Error(`the suggestion was not inserted:\n${text}`);
+      if (lines[at] !== '    message = f"Bye, {name}!"') throw new Error(`first line: ${JSON.stringify(lines[at])}`);
+      if (lines[at + 1] !== '    return message') throw new Error(`second line: ${JSON.stringify(lines[at + 1])}`);
+      if ((await editor.locator('.ghost-text-decoration').count()) !== 0) throw new Error('ghost text still shown');
+    } finally {
+      await h.postModelControl('/_control/reset', {});
+      await page.keyboard.press('Escape');
+    }
+  });
+}

@@ -1,0 +1,1 @@
+"""Inline completions (ghost text): context, model request, post-processing, cache."""

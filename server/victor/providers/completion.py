@@ -1,0 +1,257 @@
+"""Clients for inline completions: one short, non-streamed, never-retried request each.
+
+OpenAI-compatible servers get fill-in-the-middle through the legacy ``/v1/completions``
+endpoint (``prompt`` + ``suffix``, as Ollama, llama.cpp server and vLLM offer for code models)
+and chat completions when the server refuses that; Anthropic gets the Messages API with the
+prefix and suffix in the prompt. Cancelling the awaiting task aborts the HTTP request (the
+connection is closed), which is how a superseded completion stops costing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import httpx
+
+from victor.providers.errors import ProviderConnectionError, ProviderError, ProviderTimeoutError
+from victor.providers.retry import error_for_status, parse_retry_after
+
+if TYPE_CHECKING:
+    from victor.config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FimMode = Literal["auto", "on", "off"]
+#: statuses with which a server says "no /v1/completions or no ``suffix`` here"
+_NO_FIM_STATUSES = frozenset({400, 404, 405, 422, 501})
+_OPENAI_AUTH_HINT = "Set OPENAI_API_KEY to a key this server accepts."
+_ANTHROPIC_AUTH_HINT = 'Set ANTHROPIC_API_KEY, or run the "Victor: Set API key" command.'
+_MODEL_HINT = "Check victor.completionModel (or victor.model)."
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionPrompt:
+    """One completion request in both shapes; the client picks the one its API takes.
+
+    ``fim_prefix``/``suffix`` go to fill-in-the-middle endpoints (the prefix may start with
+    context as comments); ``system``/``user`` go to chat models, whose answer is the text to
+    insert, closed by one of ``chat_stop``."""
+
+    fim_prefix: str
+    suffix: str
+    system: str
+    user: str
+    chat_stop: tuple[str, ...] = ()
+    max_tokens: int = 256
+
+
+class CompletionClient(Protocol):
+    async def complete(self, prompt: CompletionPrompt, model: str) -> str: ...
+
+    async def aclose(self) -> None: ...
+
+
+class OpenAICompletionClient:
+    """``/v1/completions`` with ``suffix`` when the server offers it, else chat completions.
+
+    With ``fim="auto"`` the first refusal (404, 400 ...) of the completions endpoint is
+    remembered: later requests go straight to chat completions."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        fim: FimMode = "auto",
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+        )
+        #: None: not known yet; True/False: the server does / does not take FIM requests
+        self.fim_supported: bool | None = None if fim == "auto" else fim == "on"
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAICompletionClient(base_url={self.base_url!r}, fim={self.fim_supported})"
+
+    async def complete(self, prompt: CompletionPrompt, model: str) -> str:
+        if self.fim_supported is not False:
+            response = await self._post(
+                "/completions",
+                {
+                    "model": model,
+                    "prompt": prompt.fim_prefix,
+                    "suffix": prompt.suffix,
+                    "max_tokens": prompt.max_tokens,
+                    "temperature": 0.2,
+                },
+            )
+            if response.status_code in _NO_FIM_STATUSES and self.fim_supported is None:
+                log.info(
+                    "%s refused fill-in-the-middle (HTTP %d); using chat completions",
+                    self.base_url,
+                    response.status_code,
+                )
+                self.fim_supported = False
+            else:
+                choice = self._first_choice(response)
+                self.fim_supported = True
+                return str(choice.get("text") or "")
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": [
+                {"role": "system", "content": prompt.system},
+                {"role": "user", "content": prompt.user},
+            ],
+            "max_tokens": prompt.max_tokens,
+            "temperature": 0.2,
+        }
+        if prompt.chat_stop:
+            body["stop"] = list(prompt.chat_stop)[:4]
+        choice = self._first_choice(await self._post("/chat/completions", body))
+        message = choice.get("message") or {}
+        return str(message.get("content") or "")
+
+    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        try:
+            return await self._client.post(path, json=body)
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeoutError(
+                f"The model server did not answer a completion in time ({exc})", provider="openai"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ProviderConnectionError(
+                f"Cannot reach the model server at {self.base_url}: {exc}", provider="openai"
+            ) from None
+
+    def _first_choice(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code >= 400:
+            error = payload.get("error") if isinstance(payload, dict) else response.text[:300]
+            if isinstance(error, dict):
+                message = str(error.get("message") or "")
+                etype = str(error.get("code") or error.get("type") or "")
+            else:
+                message, etype = str(error or ""), ""
+            raise error_for_status(
+                response.status_code,
+                provider="openai",
+                error_type=etype,
+                message=message,
+                retry_after=parse_retry_after(response.headers),
+                auth_hint=_OPENAI_AUTH_HINT,
+                model_hint=_MODEL_HINT,
+            )
+        choices = payload.get("choices") if isinstance(payload, dict) else None
+        if not choices or not isinstance(choices[0], dict):
+            raise ProviderError(
+                "The model server's completion has no choices", status=200, provider="openai"
+            )
+        return choices[0]
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class AnthropicCompletionClient:
+    """The Messages API (official SDK), prefix and suffix in the prompt, stop sequences."""
+
+    name = "anthropic"
+
+    def __init__(self, api_key: str | None, base_url: str | None, *, timeout: float = 30.0) -> None:
+        from victor.providers.anthropic import NO_KEY, OFFICIAL_URL
+
+        self.base_url = (base_url or OFFICIAL_URL).rstrip("/")
+        self._key = api_key or NO_KEY
+        self._timeout = timeout
+        self._sdk_client: Any = None
+
+    def __repr__(self) -> str:
+        return f"AnthropicCompletionClient(base_url={self.base_url!r})"
+
+    @property
+    def _client(self) -> Any:
+        if self._sdk_client is None:  # importing the SDK is slow: only when first needed
+            import anthropic
+
+            self._sdk_client = anthropic.AsyncAnthropic(
+                api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self._timeout
+            )
+        return self._sdk_client
+
+    async def complete(self, prompt: CompletionPrompt, model: str) -> str:
+        import anthropic
+
+        client = self._client
+        try:
+            message = await client.messages.create(
+                model=model,
+                max_tokens=prompt.max_tokens,
+                system=prompt.system,
+                messages=[{"role": "user", "content": prompt.user}],
+                stop_sequences=list(prompt.chat_stop),
+            )
+        except anthropic.APIStatusError as exc:
+            error = exc.body.get("error") if isinstance(exc.body, dict) else None
+            raise error_for_status(
+                exc.status_code,
+                provider="anthropic",
+                error_type=str((error or {}).get("type") or ""),
+                message=str((error or {}).get("message") or ""),
+                retry_after=parse_retry_after(exc.response.headers),
+                auth_hint=_ANTHROPIC_AUTH_HINT,
+                model_hint=_MODEL_HINT,
+            ) from None
+        except anthropic.APITimeoutError:
+            raise ProviderTimeoutError(
+                "Anthropic did not answer a completion in time", provider="anthropic"
+            ) from None
+        except anthropic.APIConnectionError as exc:
+            raise ProviderConnectionError(
+                f"Cannot reach {self.base_url}: {exc}", provider="anthropic"
+            ) from None
+        return "".join(b.text for b in message.content if getattr(b, "type", "") == "text")
+
+    async def aclose(self) -> None:
+        if self._sdk_client is not None:
+            await self._sdk_client.close()
+
+
+def create_completion_client(settings: Settings) -> tuple[CompletionClient, str] | None:
+    """The client and model for ``settings``; None when no model is configured (preview)."""
+    from victor.providers import default_model
+
+    name = settings.resolved_provider()
+    model = settings.completion_model or settings.model or default_model(name)
+    timeout = min(settings.request_timeout, 30.0)
+    if name == "anthropic":
+        key = settings.anthropic_api_key
+        client: CompletionClient = AnthropicCompletionClient(
+            key.get_secret_value() if key else None, settings.anthropic_base_url, timeout=timeout
+        )
+        return client, model
+    if name == "openai":
+        from victor.providers.openai_compat import DEFAULT_BASE_URL
+
+        key = settings.openai_api_key
+        client = OpenAICompletionClient(
+            settings.openai_base_url or DEFAULT_BASE_URL,
+            key.get_secret_value() if key else None,
+            fim=settings.completion_fim,
+            timeout=timeout,
+        )
+        return client, model
+    return None
