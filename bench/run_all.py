@@ -26,6 +26,8 @@ SCRIPTS = {
     "concurrency": "bench_concurrency.py",
     "context": "bench_context.py",
     "style": "bench_style.py",  # prompt build; written and owned separately, run as it is
+    # facts correct on real packages; with --quick a subset; unfetchable packages are skipped
+    "style_accuracy": "bench_style_accuracy.py",
 }
 
 
