@@ -141,7 +141,7 @@ async def test_node_modules_bin_found_from_nested_package(tmp_path) -> None:
 
 
 async def test_timeout_returns_original_and_does_not_block_the_loop(tmp_path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n[tool.ruff.format]\n")
     fake = _script(tmp_path / "fakebin", "ruff", "sleep 5\n")
     ticks = 0
 
@@ -163,7 +163,7 @@ async def test_timeout_returns_original_and_does_not_block_the_loop(tmp_path) ->
 
 
 async def test_formatter_failure_exit_status(tmp_path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n[tool.ruff.format]\n")
     fake = _script(
         tmp_path / "fakebin", "ruff", "cat >/dev/null; echo 'boom: bad input' >&2; exit 2\n"
     )

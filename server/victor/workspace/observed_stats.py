@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from victor.workspace.observed_js import semicolon_vote
+
 QUOTE_LANGUAGES = frozenset({"python", "javascript", "typescript", "ruby", "php", "shell"})
 _HASH_COMMENTS = frozenset({"python", "ruby", "shell"})
 
@@ -37,7 +39,9 @@ NAME_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
     "rust": {
         "functions": re.compile(r"\bfn\s+(\w+)"),
         "classes": re.compile(r"\b(?:struct|enum|trait)\s+(\w+)"),
-        "variables": re.compile(r"\blet\s+(?:mut\s+)?(\w+)"),
+        # `let Some(x) = ...` / `let Point { x, .. } = ...` are patterns, not names.
+        "variables": re.compile(r"\blet\s+(?:mut\s+)?(\w+)\b(?!\s*(?:\(|\{|::))"),
+        "constants": re.compile(r"\b(?:const|static)\s+(?:mut\s+)?([A-Za-z_]\w*)\s*:"),
     },
     "ruby": {
         "functions": re.compile(r"^[ \t]*def[ \t]+(?:self\.)?(\w+)", re.M),
@@ -62,6 +66,7 @@ class FileStats:
     indent_style: str | None = None  # "space" | "tab", by majority of indented lines
     indent_width: int | None = None  # most common step after a block opener
     quotes: str | None = None  # "single" | "double" when the file has a clear majority
+    semicolons: bool | None = None  # JavaScript/TypeScript: statements end with ";"
     line_lengths: Counter[int] = field(default_factory=Counter)
     names: dict[str, Counter[str]] = field(default_factory=dict)
     functions: int = 0
@@ -81,6 +86,7 @@ def measure(text: str, language: str) -> FileStats:
         _python_habits(text, stats)
     elif language in ("javascript", "typescript"):
         _jsdoc_habit(lines, stats)
+        stats.semicolons = semicolon_vote(lines)
     return stats
 
 
