@@ -70,6 +70,7 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
         root=target.folder.path,
         indentation=indentation if rng.start.character == 0 else "",
         format_code=settings.format_generated_code,
+        card=target.agent.style.style_card(target.path),
     )
     text = result.text
     if rng.end.character != 0 and text.endswith("\n"):
@@ -92,6 +93,7 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
         "edit": ls.protocol._converter.unstructure(edit),
         "formatter": _formatter_name(result.formatter),
         "formatError": result.format_error,
+        "formatNote": result.format_note,
         "sessionId": done.session_id,
         "turnId": done.turn_id,
     }

@@ -118,7 +118,10 @@ def _measure_lines(lines: list[str], stats: FileStats) -> None:
         stats.indent_width = steps.most_common(1)[0][0]
 
 
-def _quote_vote(text: str, language: str) -> str | None:
+def quote_counts(text: str, language: str) -> tuple[int, int]:
+    """(single, double): string literals in ``text`` that chose their quote character (a
+    literal holding the other quote character was forced, not chosen; triple-quoted and
+    template strings have no vote)."""
     pattern = _STRINGS_HASH if language in _HASH_COMMENTS else _STRINGS_SLASH
     single = double = 0
     pos = 0
@@ -128,14 +131,18 @@ def _quote_vote(text: str, language: str) -> str | None:
             break
         pos = m.end()
         opener = m.group(1)
-        if opener:  # triple-quoted (or template) string: skip to its end, it has no vote
+        if opener:  # triple-quoted (or template) string: skip to its end
             end = text.find(opener, pos)
             pos = len(text) if end < 0 else end + len(opener)
         elif m.group(2):
-            # A literal holding the other quote character was forced, not chosen.
             single += '"' not in m.group(2)
         elif m.group(3):
             double += "'" not in m.group(3)
+    return single, double
+
+
+def _quote_vote(text: str, language: str) -> str | None:
+    single, double = quote_counts(text, language)
     if single + double < 3 or single == double:
         return None
     return "single" if single > double else "double"
