@@ -151,3 +151,11 @@ def test_go_names_both_cases_and_no_observed_line_length(tmp_path, scanned) -> N
     assert card.value("naming.functions") == "camelCase or PascalCase (PascalCase when exported)"
     assert card.get("line_length") is None
     assert "gofmt sets no line length limit" in card.render()
+
+
+def test_code_inside_python_strings_is_not_counted(tmp_path, scanned) -> None:
+    doc = '"""Example:\n\n    def helperFunctionInDoc():\n        pass\n"""\n'
+    code = doc + "".join(f"def real_name_{i}(a):\n    return a\n\n" for i in range(2))
+    root = _ws(tmp_path, {f"m{i}.py": code for i in range(3)})
+    value, source = fact(scanned(root), "m0.py", "naming.functions")
+    assert value == "snake_case" and source.startswith("observed: 6 of 6 function names")

@@ -31,7 +31,8 @@ MIN_AREA_FILES = 3  # an area's own figures need at least this many sampled file
 
 
 def _area(root: str, path: str) -> str:
-    rel = os.path.relpath(path, root)
+    # Paths come from the walk of root: a prefix cut is enough (relpath costs 10x more).
+    rel = path[len(root) + 1 :] if path.startswith(root + os.sep) else os.path.relpath(path, root)
     head, sep, _ = rel.partition(os.sep)
     return head if sep else ""
 

@@ -61,6 +61,14 @@ _STRINGS_HASH = re.compile(r"(\"\"\"|''')|#[^\n]*|('(?:[^'\\\n]|\\.)*')|(\"(?:[^
 _STRINGS_SLASH = re.compile(r"(`)|//[^\n]*|('(?:[^'\\\n]|\\.)*')|(\"(?:[^\"\\\n]|\\.)*\")")
 
 
+_TRIPLE = re.compile(r"(\"\"\"|''')(.*?)(\1)", re.S)
+
+
+def _blank_body(m: re.Match[str]) -> str:
+    # The opening quotes stay, so a docstring still counts as one; its content goes.
+    return m.group(1) + re.sub(r"[^\n]", " ", m.group(2)) + m.group(3)
+
+
 @dataclass(slots=True)
 class FileStats:
     indent_style: str | None = None  # "space" | "tab", by majority of indented lines
@@ -81,6 +89,10 @@ def measure(text: str, language: str) -> FileStats:
     _measure_lines(lines, stats)
     if language in QUOTE_LANGUAGES:
         stats.quotes = _quote_vote(text, language)
+    if language == "python":
+        # Code shown inside docstrings and other triple-quoted strings ("def example():" in a
+        # doctest) is not the file's code: blank it, keeping offsets and line breaks.
+        text = _TRIPLE.sub(_blank_body, text)
     _measure_names(text, language, stats)
     if language == "python":
         _python_habits(text, stats)
