@@ -159,3 +159,25 @@ def test_code_inside_python_strings_is_not_counted(tmp_path, scanned) -> None:
     root = _ws(tmp_path, {f"m{i}.py": code for i in range(3)})
     value, source = fact(scanned(root), "m0.py", "naming.functions")
     assert value == "snake_case" and source.startswith("observed: 6 of 6 function names")
+
+
+def test_prettier_trailing_comma_default_follows_its_version(tmp_path, scanned) -> None:
+    root = _ws(
+        tmp_path,
+        {
+            "v2/.prettierrc": '{"singleQuote": true}',
+            "v2/package.json": '{"devDependencies": {"prettier": "^2.8.0"}}',
+            "v2/a.ts": "export const a = 1;\n",
+            "v3/.prettierrc": '{"singleQuote": true}',
+            "v3/a.ts": "export const a = 1;\n",
+        },
+    )
+    style = scanned(root)
+    assert fact(style, "v2/a.ts", "trailing_commas") == (
+        "es5",
+        'v2/package.json devDependencies "prettier" (Prettier 2 default)',
+    )
+    assert fact(style, "v3/a.ts", "trailing_commas") == (
+        "all",
+        "v3/.prettierrc (Prettier 3 default)",
+    )

@@ -59,6 +59,7 @@ def _dispatch(name: str, text: str, rel: str) -> list[Declaration]:
         return (
             other.parse_prettier(name, text, rel)
             + evidence.from_package_json(data, rel)
+            + evidence.prettier_version_defaults(data, rel)
             + eslint.from_package_json(data, rel)
         )
     if name in PRETTIER_NAMES:

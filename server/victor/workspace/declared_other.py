@@ -116,6 +116,8 @@ def _prettier_facts(cfg: dict[str, Any], src: str) -> tuple[StyleFact, ...]:
     )
     if isinstance(cfg.get("trailingComma"), str):
         facts.append(StyleFact("trailing_commas", cfg["trailingComma"], src))
+    else:  # "all" since Prettier 3.0 ("es5" in 2.x): package.json's version, when known, wins
+        facts.append(StyleFact("trailing_commas", "all", f"{src} (Prettier 3 default)"))
     if cfg.get("endOfLine") in ("lf", "crlf"):
         facts.append(StyleFact("end_of_line", cfg["endOfLine"], src))
     if isinstance(cfg.get("overrides"), list):

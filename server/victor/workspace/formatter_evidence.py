@@ -87,6 +87,24 @@ def from_package_json(data: dict[str, Any], rel: str) -> list[Declaration]:
     return _from_commands(commands, rel)
 
 
+def prettier_version_defaults(data: dict[str, Any], rel: str) -> list[Declaration]:
+    """Prettier's trailingComma default depends on its major version: "none" before 2.0,
+    "es5" in 2.x, "all" from 3.0. The version package.json asks for decides."""
+    deps: dict[str, Any] = {}
+    for key in ("devDependencies", "dependencies"):
+        if isinstance(data.get(key), dict):
+            deps.update(data[key])
+    spec = deps.get("prettier")
+    m = re.search(r"(\d+)", spec) if isinstance(spec, str) else None
+    if m is None:
+        return []
+    major = int(m.group(1))
+    value = "none" if major < 2 else "es5" if major == 2 else "all"
+    src = f'{rel} devDependencies "prettier" (Prettier {major} default)'
+    fact = StyleFact("trailing_commas", value, src)
+    return [Declaration("prettier-version", PRETTIER_LANGUAGES, (fact,), RANK_FORMATTER + 1)]
+
+
 def from_tox_ini(text: str, rel: str) -> list[Declaration]:
     commands = []
     in_commands = False
