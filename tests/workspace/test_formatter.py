@@ -191,3 +191,13 @@ def test_lookup_falls_back_to_path(tmp_path, monkeypatch) -> None:
         tmp_path / "onpath" / "made-up-formatter"
     )
     assert find_executable("made-up-formatter", tmp_path, bin_dirs=[]) is None
+
+
+async def test_a_formatter_victor_does_not_run_is_not_replaced_by_another(tmp_path) -> None:
+    (tmp_path / ".style.yapf").write_text("[style]\nbased_on_style = yapf\n")
+    fake = _script(tmp_path / "fakebin", "black", "cat\n")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "black").symlink_to(fake)
+    res = await format_code("x=1\n", tmp_path / "a.py", tmp_path, bin_dirs=[fake.parent])
+    assert res.text == "x=1\n" and res.formatter is None
+    assert res.note == "yapf formats here; Victor does not run it"
