@@ -18,8 +18,9 @@ another one, *missing* when it states none. ``absent`` in the truth means the ca
 state the key at all (stating it counts as wrong). Every declared (not observed) source on
 every card is also checked to be literally true: the file it names exists and says so.
 
-A package that cannot be fetched (no network, a registry that dropped the version) is reported
-as skipped; it never fails the run. Target: >= 98% of facts correct, every source true.
+A package that cannot be fetched (no network, a registry that dropped the version, Debian
+package lists not yet loaded: run ``apt-get update`` once) is reported as skipped; it never
+fails the run. Target: >= 98% of facts correct, every source true.
 """
 
 from __future__ import annotations
