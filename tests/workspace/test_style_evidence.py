@@ -181,3 +181,13 @@ def test_prettier_trailing_comma_default_follows_its_version(tmp_path, scanned) 
         "all",
         "v3/.prettierrc (Prettier 3 default)",
     )
+
+
+def test_gitignore_patterns_follow_git() -> None:
+    from victor.workspace.ignore import is_ignored, parse_gitignore
+
+    ig = (parse_gitignore("/w", "/out/\n*.gen.py\ndocs/**/build\n!keep.gen.py\n" + "*" * 30),)
+    assert is_ignored("/w/out", True, ig) and not is_ignored("/w/src/out", True, ig)
+    assert is_ignored("/w/src/a.gen.py", False, ig) and not is_ignored("/w/keep.gen.py", False, ig)
+    assert is_ignored("/w/docs/x/y/build", True, ig) and not is_ignored("/w/build", True, ig)
+    assert not is_ignored("/w/src/a.py", False, ig)  # the 30-star line was set aside

@@ -20,6 +20,9 @@ from victor.workspace.declared import read_config_text
 ALWAYS_SKIP = frozenset({"node_modules", "__pycache__", "site-packages", "bower_components"})
 
 
+MAX_WILDCARDS = 8
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     regex: re.Pattern[str]
@@ -75,11 +78,11 @@ def parse_gitignore(folder: str, text: str) -> IgnoreFile:
         if negated:
             line = line[1:]
         dir_only = line.endswith("/")
-        line = line.strip("/") if dir_only else line
+        line = line.rstrip("/")
         anchored = "/" in line
-        line = line.lstrip("/")
-        if not line:
-            continue
+        line = re.sub(r"(?:\*\*/)+", "**/", line.lstrip("/"))
+        if not line or line.count("*") > MAX_WILDCARDS:
+            continue  # a hostile file's many wildcards would make matching slow
         try:
             regex = re.compile(_glob_regex(line) + r"\Z")
         except re.error:
