@@ -113,7 +113,7 @@ def observe(
             stats.append((_area(root, path), ext, measure(text, lang)))
         if not stats:
             continue
-        result[lang] = _summary([s for s in stats], lang, "")
+        result[lang] = _summary(stats, lang, "")
         areas = {a for a, _, _ in stats if a}
         if len(areas) < 2 and not any(a == "" for a, _, _ in stats):
             continue  # one area: its figures are the workspace's
@@ -126,7 +126,7 @@ def observe(
 
 def _summary(stats: list[tuple[str, str, FileStats]], lang: str, where: str) -> list[StyleFact]:
     exts = Counter(ext for _, ext, _ in stats)
-    return summarize([s for _, _, s in stats], lang, exts.most_common(1)[0][0] + "", where)
+    return summarize([s for _, _, s in stats], lang, exts.most_common(1)[0][0], where)
 
 
 def _read_head(path: str, limit: int) -> str | None:
