@@ -27,6 +27,8 @@ SCRIPTS = {
     "context": "bench_context.py",
     "style": "bench_style.py",  # prompt build; written and owned separately, run as it is
     "inline": "bench_inline.py",
+    # facts correct on real packages; with --quick a subset; unfetchable packages are skipped
+    "style_accuracy": "bench_style_accuracy.py",
 }
 
 

@@ -30,11 +30,16 @@ def test_black_defaults_and_isort(tmp_path, scanned) -> None:
 def test_black_skip_string_normalization(tmp_path, scanned) -> None:
     root = _ws(
         tmp_path,
-        {"pyproject.toml": "[tool.black]\nline-length = 99\nskip-string-normalization = true\n"},
+        {
+            "pyproject.toml": "[tool.black]\nline-length = 99\nskip-string-normalization = true\n",
+            "a.py": "A = 'x'\nB = 'y'\nC = 'z'\nD = {'k': 'v'}\n",
+        },
     )
     style = scanned(root)
     assert fact(style, "a.py", "line_length") == (99, "pyproject.toml [tool.black]")
-    assert fact(style, "a.py", "quote_style") == ("preserve", "pyproject.toml [tool.black]")
+    # black leaves quotes as written: the code's own single quotes are the style.
+    value, source = fact(style, "a.py", "quote_style")
+    assert value == "single" and source.startswith("observed")
 
 
 def test_ruff_toml_and_tab_indent(tmp_path, scanned) -> None:

@@ -14,7 +14,7 @@ def test_python_project_ruff_beats_editorconfig_line_length(scanned) -> None:
     )
     assert fact(style, "src/shop/cart.py", "formatter") == (
         "ruff format",
-        "pyproject.toml [tool.ruff]",
+        "pyproject.toml [tool.ruff.format]",
     )
     assert fact(style, "src/shop/cart.py", "indent_style") == ("space", ".editorconfig [*]")
     assert fact(style, "src/shop/cart.py", "end_of_line") == ("lf", ".editorconfig [*]")
@@ -45,7 +45,8 @@ def test_typescript_project_prettierrc(scanned) -> None:
 def test_go_project_gofmt_tabs(scanned) -> None:
     style = scanned("go_project")
     value, source = fact(style, "cmd/hello/main.go", "indent_style")
-    assert value == "tab" and source.startswith("go.mod")
+    # gofmt is the language's rule, not something go.mod says.
+    assert value == "tab" and source.startswith("language standard")
     assert fact(style, "cmd/hello/main.go", "formatter")[0] == "gofmt"
     # go.mod says nothing about Python files next to it.
     assert style.style_card("tools/gen.py").get("formatter") is None
@@ -63,7 +64,9 @@ def test_monorepo_nested_pyproject_overrides_whole_ruff_config(scanned) -> None:
     style = scanned("monorepo")
     f = "packages/api/src/api/handlers.py"
     assert fact(style, f, "line_length") == (120, "packages/api/pyproject.toml [tool.ruff]")
-    assert fact(style, f, "formatter") == ("ruff format", "packages/api/pyproject.toml [tool.ruff]")
+    # The nested [tool.ruff] only lints; that the project formats with ruff comes from the
+    # root's [tool.ruff.format].
+    assert fact(style, f, "formatter") == ("ruff format", "pyproject.toml [tool.ruff.format]")
     # ruff uses the nearest config whole: the root's quote-style does not leak in.
     quote = style.style_card(f).get("quote_style")
     assert quote is None or "pyproject.toml" not in quote.source

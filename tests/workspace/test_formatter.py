@@ -143,7 +143,7 @@ async def test_node_modules_bin_found_from_nested_package(tmp_path) -> None:
 
 
 async def test_timeout_returns_original_and_does_not_block_the_loop(tmp_path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n[tool.ruff.format]\n")
     fake = _script(tmp_path / "fakebin", "ruff", "sleep 5\n")
     ticks = 0
 
@@ -165,7 +165,7 @@ async def test_timeout_returns_original_and_does_not_block_the_loop(tmp_path) ->
 
 
 async def test_formatter_failure_exit_status(tmp_path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n[tool.ruff.format]\n")
     fake = _script(
         tmp_path / "fakebin", "ruff", "cat >/dev/null; echo 'boom: bad input' >&2; exit 2\n"
     )
@@ -222,3 +222,13 @@ async def test_untrusted_folder_uses_a_formatter_from_outside(tmp_path) -> None:
     res = await format_code("x=1\n", tmp_path / "a.py", tmp_path)  # ruff of Victor's .venv
     assert res.formatter == "ruff format" and res.text == "x = 1\n"
     assert res.note and "not trusted" in res.note and str(tmp_path) not in res.note
+
+
+async def test_a_formatter_victor_does_not_run_is_not_replaced_by_another(tmp_path) -> None:
+    (tmp_path / ".style.yapf").write_text("[style]\nbased_on_style = yapf\n")
+    fake = _script(tmp_path / "fakebin", "black", "cat\n")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "black").symlink_to(fake)
+    res = await format_code("x=1\n", tmp_path / "a.py", tmp_path, bin_dirs=[fake.parent])
+    assert res.text == "x=1\n" and res.formatter is None
+    assert res.note == "yapf formats here; Victor does not run it"

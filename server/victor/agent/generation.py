@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from victor.workspace.card import StyleCard
 
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
 
@@ -15,7 +19,9 @@ class GenerationResult:
     raw: str
     formatter: str | None = None
     format_error: str | None = None
-    format_note: str | None = None  # why no formatter ran, or which one an untrusted folder got
+    format_note: str | None = (
+        None  # why no formatter was used, or which one an untrusted folder got
+    )
 
 
 def generation_request(instruction: str, relpath: str, *, replacing: str | None, line: int) -> str:
@@ -59,18 +65,31 @@ async def finish_generation(
     indentation: str = "",
     format_code: bool = True,
     trusted: bool = False,
+    card: StyleCard | None = None,
 ) -> GenerationResult:
     """Extract the code, run the workspace's formatter on it, then fit the indentation.
 
-    ``trusted``: the folder may run its own formatter (from its .venv, node_modules)."""
+    ``trusted``: the folder may run its own formatter (from its .venv, node_modules).
+    With ``card`` (the target file's style card), formatted code that contradicts the card
+    where the model's code did not is dropped: the code stays as generated, ``formatter`` is
+    None and ``format_note`` says why.
+    """
     code = extract_code(answer)
     formatter = error = note = None
     if format_code:
         from victor.workspace import format_code as run_formatter
+        from victor.workspace.style_check import formatter_conflict
 
         formatted = await run_formatter(code, path, root, trusted=trusted)
-        code, formatter, error = formatted.text, formatted.formatter, formatted.error
-        note = formatted.note
+        formatter, error, note = formatted.formatter, formatted.error, formatted.note
+        conflict = None
+        if error is None and formatter and card is not None:
+            conflict = formatter_conflict(code, formatted.text, card)
+        if conflict:
+            note = f"{formatter} not used: it {conflict}"
+            formatter = None
+        else:
+            code = formatted.text
     return GenerationResult(
         text=indent_like(code, indentation),
         raw=answer,

@@ -74,6 +74,7 @@ async def generate_edit(ls: VictorServer, params: GenerateParams) -> dict[str, A
         indentation=indentation if rng.start.character == 0 else "",
         format_code=settings.format_generated_code,
         trusted=target.agent.trust.trusted,
+        card=target.agent.style.style_card(target.path),
     )
     text = result.text
     if rng.end.character != 0 and text.endswith("\n"):

@@ -71,7 +71,8 @@ class StyleFact:
     source: str
 
     def render(self) -> str:
-        origin = self.source if self.source.startswith("observed") else f"from {self.source}"
+        shown_as_is = self.source.startswith(("observed", "language standard"))
+        origin = self.source if shown_as_is else f"from {self.source}"
         return f"{LABELS.get(self.key, self.key)}: {_show(self.key, self.value)} — {origin}"
 
 

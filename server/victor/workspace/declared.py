@@ -11,6 +11,8 @@ import os
 
 from victor.workspace import declared_other as other
 from victor.workspace import declared_python as py
+from victor.workspace import eslint_config as eslint
+from victor.workspace import formatter_evidence as evidence
 from victor.workspace.card import StyleFact
 from victor.workspace.declared_types import RANK_LINTER, Declaration
 from victor.workspace.guarded_read import (
@@ -30,8 +32,11 @@ PRETTIER_NAMES = frozenset(
 DECLARING_NAMES: frozenset[str] = frozenset(
     {"pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg", "tox.ini", ".flake8"}
     | {".isort.cfg", "package.json", ".clang-format", "_clang-format", "rustfmt.toml"}
-    | {".rustfmt.toml", "Cargo.toml", ".rubocop.yml", "go.mod"}
+    | {".rustfmt.toml", ".rubocop.yml", ".style.yapf"}
+    | {".pre-commit-config.yaml", "Makefile"}
     | PRETTIER_NAMES
+    | eslint.ESLINTRC_NAMES
+    | eslint.FLAT_NAMES
 )
 EDITORCONFIG_NAME = ".editorconfig"
 CONFIG_NAMES: frozenset[str] = DECLARING_NAMES | {EDITORCONFIG_NAME}
@@ -52,18 +57,36 @@ def _dispatch(name: str, text: str, rel: str) -> list[Declaration]:
         return py.parse_pyproject(text, rel)
     if name in ("ruff.toml", ".ruff.toml"):
         return py.parse_ruff_toml(text, rel)
-    if name in ("setup.cfg", "tox.ini", ".flake8", ".isort.cfg"):
+    if name == "tox.ini":
+        return py.parse_ini(text, rel) + evidence.from_tox_ini(text, rel)
+    if name in ("setup.cfg", ".flake8", ".isort.cfg"):
         return py.parse_ini(text, rel)
-    if name in PRETTIER_NAMES or name == "package.json":
+    if name == ".style.yapf":
+        return py.parse_style_yapf(text, rel)
+    if name == "package.json":
+        data = evidence.parse_json(text)
+        return (
+            other.parse_prettier(name, text, rel)
+            + evidence.from_package_json(data, rel)
+            + evidence.prettier_version_defaults(data, rel)
+            + eslint.from_package_json(data, rel)
+        )
+    if name in PRETTIER_NAMES:
         return other.parse_prettier(name, text, rel)
+    if name in eslint.ESLINTRC_NAMES:
+        return eslint.parse_eslintrc(name, text, rel)
+    if name in eslint.FLAT_NAMES:
+        return eslint.parse_flat_config(text, rel)
+    if name == ".pre-commit-config.yaml":
+        return evidence.from_precommit(text, rel)
+    if name == "Makefile":
+        return evidence.from_makefile(text, rel)
     if name in (".clang-format", "_clang-format"):
         return other.parse_clang_format(text, rel)
-    if name in ("rustfmt.toml", ".rustfmt.toml", "Cargo.toml"):
+    if name in ("rustfmt.toml", ".rustfmt.toml"):
         return other.parse_rustfmt(name, text, rel)
     if name == ".rubocop.yml":
         return other.parse_rubocop(text, rel)
-    if name == "go.mod":
-        return other.parse_go_mod(rel)
     return []
 
 

@@ -116,6 +116,8 @@ def _prettier_facts(cfg: dict[str, Any], src: str) -> tuple[StyleFact, ...]:
     )
     if isinstance(cfg.get("trailingComma"), str):
         facts.append(StyleFact("trailing_commas", cfg["trailingComma"], src))
+    else:  # "all" since Prettier 3.0 ("es5" in 2.x): package.json's version, when known, wins
+        facts.append(StyleFact("trailing_commas", "all", f"{src} (Prettier 3 default)"))
     if cfg.get("endOfLine") in ("lf", "crlf"):
         facts.append(StyleFact("end_of_line", cfg["endOfLine"], src))
     if isinstance(cfg.get("overrides"), list):
@@ -140,8 +142,8 @@ def parse_clang_format(text: str, rel: str) -> list[Declaration]:
 
 
 def parse_rustfmt(name: str, text: str, rel: str) -> list[Declaration]:
-    """rustfmt.toml (explicit settings) or Cargo.toml (rustfmt's defaults are the style)."""
-    cfg = {} if name == "Cargo.toml" else tomllib.loads(text)
+    """rustfmt.toml / .rustfmt.toml: its settings, rustfmt's defaults for the rest."""
+    cfg = tomllib.loads(text)
     dflt = f"{rel} (rustfmt default)"
     width = cfg.get("max_width")
     tabs = cfg.get("hard_tabs")
@@ -158,9 +160,7 @@ def parse_rustfmt(name: str, text: str, rel: str) -> list[Declaration]:
         if isinstance(size, int)
         else StyleFact("indent_size", 4, dflt),
     )
-    # rustfmt.toml beats Cargo.toml in the same directory: it is the more specific of the two.
-    rank = RANK_FORMATTER + (1 if name != "Cargo.toml" else 0)
-    return [Declaration("rustfmt", frozenset({"rust"}), facts, rank)]
+    return [Declaration("rustfmt", frozenset({"rust"}), facts, RANK_FORMATTER)]
 
 
 def parse_rubocop(text: str, rel: str) -> list[Declaration]:
@@ -184,14 +184,3 @@ def parse_rubocop(text: str, rel: str) -> list[Declaration]:
 def _get(cfg: dict[str, Any], section: str, key: str) -> Any:
     sect = cfg.get(section)
     return sect.get(key) if isinstance(sect, dict) else None
-
-
-def parse_go_mod(rel: str) -> list[Declaration]:
-    # gofmt has no options: tabs for indentation, no line limit. The module file marks the code.
-    src = f"{rel} (gofmt is the Go style)"
-    facts = (
-        StyleFact("formatter", "gofmt", src),
-        StyleFact("indent_style", "tab", src),
-        StyleFact("note", "gofmt sets no line length limit", src),
-    )
-    return [Declaration("gofmt", frozenset({"go"}), facts, RANK_FORMATTER)]

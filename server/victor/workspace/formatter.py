@@ -184,7 +184,12 @@ def _plan(
         language, facts = declared_for(path, root)
     except OSError as exc:
         return FormatResult(text, None, error=f"reading the workspace config failed: {exc}")
-    tool = _choose(language, facts.get("formatter"), root, start)
+    declared = facts.get("formatter")
+    if isinstance(declared, str) and declared not in _TOOLS:
+        # yapf, pyink, biome...: the workspace's formatter, which Victor does not run; another
+        # one would contradict it.
+        return FormatResult(text, None, note=f"{declared} formats here; Victor does not run it")
+    tool = _choose(language, declared, root, start)
     if tool is None:
         note = f"no formatter configured for {language or 'this file type'}"
         return FormatResult(text, None, note=note)

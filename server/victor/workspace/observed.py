@@ -26,8 +26,34 @@ _KINDS = {
 }
 
 
-def plan_sample(files_by_language: dict[str, list[str]], sample_files: int) -> dict[str, list[str]]:
-    """Pick files per language in proportion to its share, evenly spaced through the tree."""
+# Declarations, not code: stubs and type declarations have no bodies to measure.
+_NOT_CODE_SUFFIXES = (".pyi", ".d.ts", ".d.mts", ".d.cts")
+MIN_AREA_FILES = 3  # an area's own figures need at least this many sampled files
+
+
+def _area(root: str, path: str) -> str:
+    # Paths come from the walk of root: a prefix cut is enough (relpath costs 10x more).
+    rel = path[len(root) + 1 :] if path.startswith(root + os.sep) else os.path.relpath(path, root)
+    head, sep, _ = rel.partition(os.sep)
+    return head if sep else ""
+
+
+def _spread(files: list[str], k: int) -> list[str]:
+    ordered = sorted(files)
+    return [ordered[i * len(ordered) // k] for i in range(min(k, len(ordered)))]
+
+
+def plan_sample(
+    files_by_language: dict[str, list[str]], sample_files: int, root: str = ""
+) -> dict[str, list[str]]:
+    """Pick files per language in proportion to its share; within a language, every top-level
+    folder (area) gets its share of the quota, files evenly spaced through it, so that tests/,
+    a vendored tree or a sub-project are sampled as well as the main source."""
+    files_by_language = {
+        lang: [p for p in paths if not p.endswith(_NOT_CODE_SUFFIXES)]
+        for lang, paths in files_by_language.items()
+    }
+    files_by_language = {k: v for k, v in files_by_language.items() if v}
     total = sum(len(v) for v in files_by_language.values())
     if total == 0 or sample_files <= 0:
         return {}
@@ -41,37 +67,67 @@ def plan_sample(files_by_language: dict[str, list[str]], sample_files: int) -> d
         quotas[biggest] = max(1, quotas[biggest])
     plan: dict[str, list[str]] = {}
     for lang, files in files_by_language.items():
-        ordered = sorted(files)
-        k = quotas[lang]
-        plan[lang] = [ordered[i * len(ordered) // k] for i in range(k)]
+        areas: dict[str, list[str]] = {}
+        for path in files:
+            areas.setdefault(_area(root, path) if root else "", []).append(path)
+        # Equal shares, a small area's unused share going to the others (water-filling).
+        shares = dict.fromkeys(areas, 0)
+        left = quotas[lang]
+        while left > 0:
+            open_areas = [a for a in sorted(areas) if shares[a] < len(areas[a])]
+            if not open_areas:
+                break
+            each = max(1, left // len(open_areas))
+            for a in open_areas:
+                take = min(each, len(areas[a]) - shares[a], left)
+                shares[a] += take
+                left -= take
+                if left <= 0:
+                    break
+        plan[lang] = [p for a in sorted(areas) for p in _spread(areas[a], shares[a])]
     return plan
 
 
 def observe(
     files_by_language: dict[str, list[str]], sample_files: int, sample_bytes: int, root: str
-) -> dict[str, list[StyleFact]]:
-    """Observed facts per language, from a sample of ``files_by_language`` (absolute paths)."""
-    plan = plan_sample(files_by_language, sample_files)
+) -> tuple[dict[str, list[StyleFact]], dict[str, dict[str, list[StyleFact]]]]:
+    """Observed facts per language, from a sample of ``files_by_language`` (absolute paths),
+    and per area (top-level folder) and language for areas with enough sampled files."""
+    plan = plan_sample(files_by_language, sample_files, root)
     planned = sum(len(v) for v in plan.values()) or 1
     result: dict[str, list[StyleFact]] = {}
+    by_area: dict[str, dict[str, list[StyleFact]]] = {}
     for lang, paths in plan.items():
-        # Each language gets a byte share proportional to its number of sampled files.
+        # Each language gets a byte share proportional to its number of sampled files; each
+        # file at most its even part of it, so the last areas are not starved.
         budget = sample_bytes * len(paths) // planned
-        stats: list[FileStats] = []
-        exts: Counter[str] = Counter()
+        per_file = max(MIN_READ_BYTES, min(MAX_FILE_BYTES, 2 * budget // max(1, len(paths))))
+        stats: list[tuple[str, str, FileStats]] = []
         for path in paths:
             if budget < MIN_READ_BYTES:
                 break  # a few hundred bytes of a file say little about its style
-            text = _read_head(root, path, min(MAX_FILE_BYTES, budget))
+            text = _read_head(root, path, min(per_file, budget))
             if text is None:
                 continue
             budget -= len(text)
-            stats.append(measure(text, lang))
-            exts[display_name(os.path.splitext(path)[1] or os.path.basename(path))] += 1
-        if stats:
-            label = exts.most_common(1)[0][0]
-            result[lang] = summarize(stats, lang, label)
-    return result
+            ext = os.path.splitext(path)[1] or os.path.basename(path)
+            stats.append((_area(root, path), ext, measure(text, lang)))
+        if not stats:
+            continue
+        result[lang] = _summary(stats, lang, "")
+        areas = {a for a, _, _ in stats if a}
+        if len(areas) < 2 and not any(a == "" for a, _, _ in stats):
+            continue  # one area: its figures are the workspace's
+        for area in areas:
+            mine = [s for s in stats if s[0] == area]
+            if len(mine) >= MIN_AREA_FILES:
+                by_area.setdefault(area, {})[lang] = _summary(mine, lang, f" in {area}/")
+    return result, by_area
+
+
+def _summary(stats: list[tuple[str, str, FileStats]], lang: str, where: str) -> list[StyleFact]:
+    exts = Counter(ext for _, ext, _ in stats)
+    return summarize([s for _, _, s in stats], lang, exts.most_common(1)[0][0], where)
 
 
 def _read_head(root: str, path: str, limit: int) -> str | None:
@@ -87,13 +143,14 @@ def _read_head(root: str, path: str, limit: int) -> str | None:
     return text
 
 
-def summarize(stats: list[FileStats], language: str, ext: str) -> list[StyleFact]:
+def summarize(stats: list[FileStats], language: str, ext: str, area: str = "") -> list[StyleFact]:
     n = len(stats)
-    where = f"{n} sampled {ext} file{'s' if n != 1 else ''}"
+    where = f"{n} sampled {ext} file{'s' if n != 1 else ''}{area}"
     facts: list[StyleFact] = []
     facts += _vote("indent_style", (s.indent_style for s in stats), where)
     facts += _vote("indent_size", (s.indent_width for s in stats), where)
     facts += _vote("quote_style", (s.quotes for s in stats), where)
+    facts += _vote("semicolons", (s.semicolons for s in stats), where)
     facts += _line_length(stats, language, where)
     for kind, label in _KINDS.items():
         counts: Counter[str] = Counter()

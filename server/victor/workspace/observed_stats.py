@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from victor.workspace.observed_js import semicolon_vote
+
 QUOTE_LANGUAGES = frozenset({"python", "javascript", "typescript", "ruby", "php", "shell"})
 _HASH_COMMENTS = frozenset({"python", "ruby", "shell"})
 
@@ -37,7 +39,9 @@ NAME_PATTERNS: dict[str, dict[str, re.Pattern[str]]] = {
     "rust": {
         "functions": re.compile(r"\bfn\s+(\w+)"),
         "classes": re.compile(r"\b(?:struct|enum|trait)\s+(\w+)"),
-        "variables": re.compile(r"\blet\s+(?:mut\s+)?(\w+)"),
+        # `let Some(x) = ...` / `let Point { x, .. } = ...` are patterns, not names.
+        "variables": re.compile(r"\blet\s+(?:mut\s+)?(\w+)\b(?!\s*(?:\(|\{|::))"),
+        "constants": re.compile(r"\b(?:const|static)\s+(?:mut\s+)?([A-Za-z_]\w*)\s*:"),
     },
     "ruby": {
         "functions": re.compile(r"^[ \t]*def[ \t]+(?:self\.)?(\w+)", re.M),
@@ -57,11 +61,20 @@ _STRINGS_HASH = re.compile(r"(\"\"\"|''')|#[^\n]*|('(?:[^'\\\n]|\\.)*')|(\"(?:[^
 _STRINGS_SLASH = re.compile(r"(`)|//[^\n]*|('(?:[^'\\\n]|\\.)*')|(\"(?:[^\"\\\n]|\\.)*\")")
 
 
+_TRIPLE = re.compile(r"(\"\"\"|''')(.*?)(\1)", re.S)
+
+
+def _blank_body(m: re.Match[str]) -> str:
+    # The opening quotes stay, so a docstring still counts as one; its content goes.
+    return m.group(1) + re.sub(r"[^\n]", " ", m.group(2)) + m.group(3)
+
+
 @dataclass(slots=True)
 class FileStats:
     indent_style: str | None = None  # "space" | "tab", by majority of indented lines
     indent_width: int | None = None  # most common step after a block opener
     quotes: str | None = None  # "single" | "double" when the file has a clear majority
+    semicolons: bool | None = None  # JavaScript/TypeScript: statements end with ";"
     line_lengths: Counter[int] = field(default_factory=Counter)
     names: dict[str, Counter[str]] = field(default_factory=dict)
     functions: int = 0
@@ -76,11 +89,16 @@ def measure(text: str, language: str) -> FileStats:
     _measure_lines(lines, stats)
     if language in QUOTE_LANGUAGES:
         stats.quotes = _quote_vote(text, language)
+    if language == "python":
+        # Code shown inside docstrings and other triple-quoted strings ("def example():" in a
+        # doctest) is not the file's code: blank it, keeping offsets and line breaks.
+        text = _TRIPLE.sub(_blank_body, text)
     _measure_names(text, language, stats)
     if language == "python":
         _python_habits(text, stats)
     elif language in ("javascript", "typescript"):
         _jsdoc_habit(lines, stats)
+        stats.semicolons = semicolon_vote(lines)
     return stats
 
 
@@ -112,7 +130,10 @@ def _measure_lines(lines: list[str], stats: FileStats) -> None:
         stats.indent_width = steps.most_common(1)[0][0]
 
 
-def _quote_vote(text: str, language: str) -> str | None:
+def quote_counts(text: str, language: str) -> tuple[int, int]:
+    """(single, double): string literals in ``text`` that chose their quote character (a
+    literal holding the other quote character was forced, not chosen; triple-quoted and
+    template strings have no vote)."""
     pattern = _STRINGS_HASH if language in _HASH_COMMENTS else _STRINGS_SLASH
     single = double = 0
     pos = 0
@@ -122,14 +143,18 @@ def _quote_vote(text: str, language: str) -> str | None:
             break
         pos = m.end()
         opener = m.group(1)
-        if opener:  # triple-quoted (or template) string: skip to its end, it has no vote
+        if opener:  # triple-quoted (or template) string: skip to its end
             end = text.find(opener, pos)
             pos = len(text) if end < 0 else end + len(opener)
         elif m.group(2):
-            # A literal holding the other quote character was forced, not chosen.
             single += '"' not in m.group(2)
         elif m.group(3):
             double += "'" not in m.group(3)
+    return single, double
+
+
+def _quote_vote(text: str, language: str) -> str | None:
+    single, double = quote_counts(text, language)
     if single + double < 3 or single == double:
         return None
     return "single" if single > double else "double"

@@ -14,6 +14,7 @@ from pathlib import Path
 from victor.workspace.card import StyleCard, StyleFact, sort_facts
 from victor.workspace.declared_types import RANK_EDITORCONFIG, Declaration
 from victor.workspace.editorconfig_source import editorconfig_facts
+from victor.workspace.language_rules import DROP_OBSERVED, LANGUAGE_FACTS
 from victor.workspace.languages import CODE_LANGUAGES, main_extension
 from victor.workspace.scan import Snapshot
 
@@ -66,13 +67,29 @@ def resolve_card(snap: Snapshot, file: str, language: str | None) -> list[StyleF
             if fact.key not in best or order < best[fact.key][0]:
                 best[fact.key] = (order, fact)
     facts = {key: fact for key, (_, fact) in best.items()}
-    for fact in snap.observed.get(language or "", ()):
-        if fact.key in facts:
+    for fact in LANGUAGE_FACTS.get(language or "", ()):
+        if fact.key == "note":
+            notes.append(fact)
+        elif fact.key not in facts:
+            facts[fact.key] = fact
+    drop = DROP_OBSERVED.get(language or "", frozenset())
+    # The file's own area (top-level folder) first: tests, a vendored tree or a sub-project
+    # may be written differently from the rest; then the workspace as a whole.
+    area = snap.observed_areas.get(area_of(snap.root, file), {})
+    for fact in (*area.get(language or "", ()), *snap.observed.get(language or "", ())):
+        if fact.key in facts or fact.key in drop:
             continue
         if fact.key == "indent_size" and facts.get("indent_style", fact).value == "tab":
             continue  # a width observed in space-indented files says nothing about tabs
         facts[fact.key] = fact
     return sort_facts(list(facts.values()) + notes)
+
+
+def area_of(root: str, path: str) -> str:
+    """The top-level folder of ``path`` inside ``root`` ("" for files at the root)."""
+    rel = os.path.relpath(path, root)
+    head, sep, _ = rel.partition(os.sep)
+    return head if sep and head != ".." else ""
 
 
 def build_card(snap: Snapshot, file: str | None, language: str | None) -> StyleCard:

@@ -11,7 +11,6 @@ import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from victor.workspace.card import StyleFact
 from victor.workspace.declared import (
@@ -22,9 +21,10 @@ from victor.workspace.declared import (
 )
 from victor.workspace.declared_types import Declaration
 from victor.workspace.editorconfig_source import EditorConfigFile, is_root_file
+from victor.workspace.ignore import ALWAYS_SKIP, IgnoreFile, is_ignored, load_gitignore
 from victor.workspace.languages import CODE_LANGUAGES, language_of
-from victor.workspace.observed import observe, plan_sample
-from victor.workspace.paths import is_git_ignored, is_secret_path
+from victor.workspace.observed import observe
+from victor.workspace.paths import is_secret_path
 from victor.workspace.rules import (
     NESTED_RULE_NAMES,
     ROOT_RULES,
@@ -33,11 +33,9 @@ from victor.workspace.rules import (
     order_rules,
 )
 
-# Folders that hold tools, dependencies or build output rather than the project's own code.
-SKIP_DIRS = frozenset(
-    {"node_modules", "__pycache__", "site-packages", "dist", "build", "target", "vendor"}
-    | {"bower_components", "coverage", "htmlcov", "out"}
-)
+# Folders that are never the project's own code. Build output, vendored trees and the like
+# are skipped when the project's .gitignore says so (see ignore.py), not by their name.
+SKIP_DIRS = ALWAYS_SKIP
 KEEP_DOT_DIRS = frozenset({".github", ".victor"})
 MAX_ENTRIES = 300_000  # a walk stops here (then Snapshot.truncated is set)
 
@@ -49,6 +47,8 @@ class Snapshot:
     declarations: dict[str, tuple[Declaration, ...]] = field(default_factory=dict)
     editorconfigs: dict[str, EditorConfigFile] = field(default_factory=dict)
     observed: dict[str, list[StyleFact]] = field(default_factory=dict)
+    # top-level folder -> language -> facts observed in that folder alone
+    observed_areas: dict[str, dict[str, list[StyleFact]]] = field(default_factory=dict)
     language_counts: dict[str, int] = field(default_factory=dict)
     rules: tuple[RulesFile, ...] = ()
     truncated: bool = False
@@ -73,9 +73,9 @@ def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
     files_by_language: dict[str, list[str]] = {}
     entries = 0
     truncated = False
-    stack = [root]
+    stack: list[tuple[str, tuple[IgnoreFile, ...]]] = [(root, ())]
     while stack:
-        folder = stack.pop()
+        folder, ignores = stack.pop()
         try:
             with os.scandir(folder) as it:
                 listing = list(it)
@@ -85,12 +85,15 @@ def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
         if "pyvenv.cfg" in names and folder != root:
             continue  # a virtualenv, whatever it is called
         dirs.append(folder)
+        own = load_gitignore(folder, names)
+        if own is not None:
+            ignores = (*ignores, own)
         for entry in listing:
             entries += 1
             name = entry.name
             if entry.is_dir(follow_symlinks=False):
-                if not skip_dir(name):
-                    stack.append(entry.path)
+                if not skip_dir(name) and not is_ignored(entry.path, True, ignores):
+                    stack.append((entry.path, ignores))
                 continue
             if not entry.is_file(follow_symlinks=False):
                 continue
@@ -100,7 +103,11 @@ def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
                 rules.append(entry.path)
             else:
                 lang = language_of(name)
-                if lang in CODE_LANGUAGES and not _secret_name(name):
+                if (
+                    lang in CODE_LANGUAGES
+                    and not _secret_name(name)
+                    and not (ignores and is_ignored(entry.path, False, ignores))
+                ):
                     files_by_language.setdefault(lang, []).append(entry.path)
         if entries > MAX_ENTRIES:
             truncated = True
@@ -114,10 +121,8 @@ def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
     )
     snap = with_configs(snap, configs)
     snap = with_rules(snap, rules)
-    observed = observe(
-        _drop_ignored(root, files_by_language, sample_files), sample_files, sample_bytes, root
-    )
-    return replace(snap, observed=observed)
+    observed, by_area = observe(files_by_language, sample_files, sample_bytes, root)
+    return replace(snap, observed=observed, observed_areas=by_area)
 
 
 # Secret folders (.ssh, .aws, ...) are dot-folders, never walked, so the name decides; names
@@ -128,18 +133,6 @@ _RULE_BASENAMES = frozenset(os.path.basename(r) for r in ROOT_RULES) | NESTED_RU
 
 def _is_root_rule(root: str, path: str) -> bool:
     return os.path.relpath(path, root).replace(os.sep, "/") in ROOT_RULES
-
-
-def _drop_ignored(
-    root: str, files_by_language: dict[str, list[str]], sample_files: int
-) -> dict[str, list[str]]:
-    """The planned sample without git-ignored files (generated code is not the house style)."""
-    plan = plan_sample(files_by_language, sample_files)
-    planned = [p for paths in plan.values() for p in paths]
-    ignored = {str(p) for p in is_git_ignored(Path(root), [Path(p) for p in planned])}
-    if not ignored:
-        return plan
-    return {lang: [p for p in paths if p not in ignored] for lang, paths in plan.items()}
 
 
 def with_configs(snap: Snapshot, paths: Iterable[str]) -> Snapshot:
