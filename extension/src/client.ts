@@ -16,6 +16,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './backoff';
+import { ServerInstaller, ServerSetupError } from './serverInstall';
 import {
   Methods,
   type ChatParams,
@@ -64,6 +65,7 @@ export class VictorClient implements vscode.Disposable {
   private readyWaiters: Array<{ resolve: (c: LanguageClient) => void; reject: (e: Error) => void }> = [];
   private statusValue: StatusResult | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly installer: ServerInstaller;
   /** `window/showMessage` texts that repeat an explanation already shown in the chat view. */
   private readonly shownExplanations = new Map<string, number>();
   /** Whether an explanation will be seen in the chat view (set by the extension). */
@@ -83,6 +85,7 @@ export class VictorClient implements vscode.Disposable {
     readonly output: vscode.LogOutputChannel,
     private readonly traceOutput: vscode.LogOutputChannel,
   ) {
+    this.installer = new ServerInstaller(context, output);
     this.disposables.push(this.stateEmitter, this.statusEmitter, this.contextUsageEmitter, this.explanationEmitter);
   }
 
@@ -140,9 +143,11 @@ export class VictorClient implements vscode.Disposable {
     try {
       client = await this.createClient(generation);
     } catch (error) {
+      if (generation !== this.generation) return;
       this.lastError = errorMessage(error);
       this.output.error(`Cannot start the Victor server: ${this.lastError}`);
       this.setState('failed');
+      if (error instanceof ServerSetupError) this.showSetupError(error);
       return;
     }
     if (generation !== this.generation) return;
@@ -162,6 +167,15 @@ export class VictorClient implements vscode.Disposable {
     this.takeOverShowMessage(client);
     this.setState('running');
     void this.refreshStatus();
+  }
+
+  /** The server cannot start until the user acts: the message says what; Retry tries again. */
+  private showSetupError(error: ServerSetupError): void {
+    void vscode.window.showErrorMessage(error.message, 'Retry', 'Show Output', 'Open Settings').then((choice) => {
+      if (choice === 'Retry') void this.restart();
+      else if (choice === 'Show Output') this.output.show(true);
+      else if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'victor.pythonPath');
+    });
   }
 
   /** A restart asked for by the user (or a changed interpreter / API key). */
@@ -233,7 +247,13 @@ export class VictorClient implements vscode.Disposable {
   private async createClient(generation: number): Promise<LanguageClient> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const config = vscode.workspace.getConfiguration('victor', folder?.uri);
-    const interpreter = await resolveInterpreter(config.get<string | null>('pythonPath'), folder);
+    const configured = config.get<string | null>('pythonPath');
+    const interpreter = await this.installer.resolve(
+      configured?.trim() ? chooseInterpreter({ configured, workspaceFolder: folder?.uri.fsPath, home: os.homedir() }) : undefined,
+      () => pythonExtensionInterpreter(folder?.uri),
+      () => resolveInterpreter(configured, folder),
+    );
+    this.output.info(`Server: ${interpreter.description}`);
     const keys: Partial<Record<ApiKeyProvider, string>> = {};
     for (const provider of ['anthropic', 'openai'] as const) {
       const key = await this.context.secrets.get(SECRET_KEYS[provider]);
