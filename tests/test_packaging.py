@@ -62,14 +62,23 @@ def _lsp_frame(message: dict) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-def _read_lsp_frames(stdout: bytes) -> list[dict]:
-    frames, rest = [], stdout
-    while rest:
-        header, _, rest = rest.partition(b"\r\n\r\n")
-        length = int(re.search(rb"Content-Length: (\d+)", header).group(1))
-        frames.append(json.loads(rest[:length]))
-        rest = rest[length:]
-    return frames
+def _read_lsp_frame(stream) -> dict:
+    length = None
+    while (line := stream.readline().strip()) != b"":
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    assert length is not None, "the server closed its output"
+    return json.loads(stream.read(length))
+
+
+def _request(proc: subprocess.Popen, message: dict) -> dict:
+    """Sends a request and returns its response (skipping the server's notifications)."""
+    proc.stdin.write(_lsp_frame(message))
+    proc.stdin.flush()
+    while "id" not in (frame := _read_lsp_frame(proc.stdout)) or "method" in frame:
+        pass
+    assert frame["id"] == message["id"], frame
+    return frame
 
 
 @pytest.mark.packaging
@@ -116,10 +125,8 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs(tmp_path: Path):
     workspace.mkdir()
     (workspace / "app.py").write_text("def greet(name):\n    return f'Hello, {name}!'\n")
 
-    def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
-            args, cwd=workspace, env=env, input=stdin, capture_output=True, timeout=120
-        )
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(args, cwd=workspace, env=env, capture_output=True, timeout=120)
 
     # 1. `victor --version`: the server's version and the Python that runs it (the venv's).
     version = run(str(venv / "bin" / "victor"), "--version")
@@ -135,15 +142,22 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs(tmp_path: Path):
     assert "No model is configured" in out and "What does greet do?" in out
     assert "preview" in chat.stderr.decode()
 
-    # 3. `python -m victor`: a language server on stdio, answering initialize from the venv.
-    messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
-        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
-        {"jsonrpc": "2.0", "method": "exit"},
-    ]
-    served = run(str(python), "-m", "victor", stdin=b"".join(map(_lsp_frame, messages)))
-    assert served.returncode == 0, served.stderr.decode()[-3000:]
-    responses = {m.get("id"): m for m in _read_lsp_frames(served.stdout) if "id" in m}
-    assert responses[1]["result"]["serverInfo"] == {"name": "victor", "version": VERSION}
-    assert "result" in responses[2]
+    # 3. `python -m victor`: a language server on stdio, with the whole lifecycle.
+    with subprocess.Popen(
+        [str(python), "-m", "victor"],
+        cwd=workspace,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as server:
+        init = _request(
+            server,
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
+        )
+        assert init["result"]["serverInfo"] == {"name": "victor", "version": VERSION}
+        server.stdin.write(_lsp_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        assert _request(server, {"jsonrpc": "2.0", "id": 2, "method": "shutdown"})["result"] is None
+        server.stdin.write(_lsp_frame({"jsonrpc": "2.0", "method": "exit"}))
+        server.stdin.close()
+        assert server.wait(timeout=60) == 0, server.stderr.read().decode()[-3000:]
