@@ -10,5 +10,11 @@ fi
 if ! command -v git >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq git >/dev/null
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# pip warns once per package about index locations of a machine-wide pip configuration that
+# do not exist (file:// mirrors): noise about the machine, not the project; anything else shows.
+quiet_pip() {
+  .venv/bin/python -m pip install -q --disable-pip-version-check "$@" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
+quiet_pip --upgrade pip
+quiet_pip -e '.[test]'

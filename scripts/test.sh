@@ -61,6 +61,9 @@ if [ -z "${VICTOR_SKIP_EXTENSION:-}" ] && [ -f extension/scripts/unit.sh ]; then
   step "extension end-to-end tests (code-server + chromium)"
   VICTOR_PYTHON="$PWD/.venv/bin/python" bash extension/scripts/e2e.sh 2>&1 | tee "$log_dir/e2e.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+  step "extension end-to-end: the .vsix sets up its own server (system python3, no victor.pythonPath)"
+  E2E_SCENARIO=install VICTOR_PYTHON="$PWD/.venv/bin/python" bash extension/scripts/e2e.sh 2>&1 | tee "$log_dir/e2e-install.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
 fi
 
 if [ -z "${VICTOR_SKIP_BENCH:-}" ] && [ -f bench/run_all.py ]; then

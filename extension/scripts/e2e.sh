@@ -12,6 +12,11 @@
 #   VICTOR_PYTHON      interpreter with victor installed (default: <repo>/.venv/bin/python)
 #   VICTOR_E2E_CACHE   cache directory for node 24 and code-server
 #   E2E_KEEP=1         keep the temporary directory (logs, user data) after the run
+#   E2E_SCENARIO       default: e2e/run.mjs with victor.pythonPath = $VICTOR_PYTHON;
+#                      install: e2e/install.mjs, no victor.pythonPath, code-server's PATH has only
+#                      the system python3 (without victor): the .vsix (with the server's wheels,
+#                      scripts/package.sh --target) sets up its own server; code-server is started
+#                      twice to check the second start reuses it.
 # Artifacts: extension/test-results/ (screenshots, results.json, logs on failure).
 set -Eeuo pipefail
 
@@ -22,6 +27,8 @@ CODE_SERVER_VERSION=4.139.1
 NODE_MAJOR=24
 RESULTS=$EXT_DIR/test-results
 PY=${VICTOR_PYTHON:-$ROOT/.venv/bin/python}
+SCENARIO=${E2E_SCENARIO:-default}
+SYSTEM_PYTHON=/usr/bin/python3
 export CI=${CI:-true} DEBIAN_FRONTEND=noninteractive npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
 PASSED=0
@@ -129,18 +136,26 @@ if [[ "$(cat node_modules/.victor-lock-hash 2>/dev/null)" != "$LOCK_HASH" ]]; th
 fi
 log "build and package the .vsix"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/victor-e2e.XXXXXX")
-npx --no-install vsce package --no-dependencies --allow-missing-repository -o "$WORK/victor-lsp.vsix" >"$WORK/vsce.log" 2>&1 ||
-  { cat "$WORK/vsce.log" >&2; die "vsce package failed"; }
+if [[ $SCENARIO == install ]]; then
+  "$SYSTEM_PYTHON" -c 'import victor' 2>/dev/null && die "$SYSTEM_PYTHON has victor installed: not a clean machine"
+  SYS_PY_VERSION=$("$SYSTEM_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  VICTOR_PYTHON=$PY bash scripts/package.sh --target linux-x64 --pythons "$SYS_PY_VERSION" -o "$WORK/victor-lsp.vsix" >"$WORK/vsce.log" 2>&1 ||
+    { cat "$WORK/vsce.log" >&2; die "scripts/package.sh failed"; }
+  log "$(grep -E 'bundled/:|\.vsix' "$WORK/vsce.log" | tr '\n' ' ')"
+else
+  npx --no-install vsce package --no-dependencies --allow-missing-repository -o "$WORK/victor-lsp.vsix" >"$WORK/vsce.log" 2>&1 ||
+    { cat "$WORK/vsce.log" >&2; die "vsce package failed"; }
+fi
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 cp -r "$EXT_DIR/e2e/fixture" "$WORK/workspace"
 mkdir -p "$WORK/user-data/User" "$WORK/user-data/Machine" "$WORK/extensions" "$WORK/xdg/config" "$WORK/xdg/data" "$WORK/xdg/cache" "$WORK/victor-data"
-"$PY" - "$WORK/user-data/User/settings.json" "$PY" <<'PYEOF'
+"$PY" - "$WORK/user-data/User/settings.json" "$([[ $SCENARIO == install ]] || echo "$PY")" <<'PYEOF'
 import json, sys
 path, python = sys.argv[1], sys.argv[2]
 json.dump({
-    "victor.pythonPath": python,
+    **({"victor.pythonPath": python} if python else {}),
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": False,
     "workbench.welcomePage.walkthroughs.openOnInstall": False,
@@ -160,7 +175,7 @@ json.dump({
 }, open(path, "w"), indent=2)
 # In code-server the window is remote: machine-scoped settings (victor.pythonPath) are read
 # from the machine settings, not from the user's.
-json.dump({"victor.pythonPath": python}, open(path.replace("/User/", "/Machine/"), "w"), indent=2)
+json.dump({"victor.pythonPath": python} if python else {}, open(path.replace("/User/", "/Machine/"), "w"), indent=2)
 PYEOF
 
 CS_COMMON=(--user-data-dir "$WORK/user-data" --extensions-dir "$WORK/extensions")
@@ -200,29 +215,39 @@ done
 log "model server at $MODEL_URL"
 
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-log "start code-server on 127.0.0.1:$PORT"
-start_group "$WORK/code-server.log" env \
-  -u OPENAI_API_KEY -u OPENAI_BASE_URL -u VICTOR_PROVIDER -u VICTOR_MODEL \
-  ANTHROPIC_API_KEY=test-key ANTHROPIC_BASE_URL="$MODEL_URL" VICTOR_DATA_DIR="$WORK/victor-data" \
-  "$NODE24" "$CS_ENTRY" "${CS_COMMON[@]}" --bind-addr "127.0.0.1:$PORT" --auth none \
-  --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
-  "$WORK/workspace"
-CS_PGID=$LAST_PGID
-for _ in $(seq 1 600); do
-  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  kill -0 "$LAST_PGID" 2>/dev/null || { cat "$WORK/code-server.log" >&2; die "code-server exited"; }
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$WORK/code-server.log" >&2; die "code-server did not become healthy"; }
+# The install scenario: a PATH where python3 is the system's (no victor, no pyenv shims).
+CS_PATH=$PATH
+[[ $SCENARIO == install ]] && CS_PATH=$(dirname "$SYSTEM_PYTHON"):/bin
+start_code_server() {
+  log "start code-server on 127.0.0.1:$PORT"
+  start_group "$WORK/code-server.log" env \
+    -u OPENAI_API_KEY -u OPENAI_BASE_URL -u VICTOR_PROVIDER -u VICTOR_MODEL PATH="$CS_PATH" \
+    ANTHROPIC_API_KEY=test-key ANTHROPIC_BASE_URL="$MODEL_URL" VICTOR_DATA_DIR="$WORK/victor-data" \
+    "$NODE24" "$CS_ENTRY" "${CS_COMMON[@]}" --bind-addr "127.0.0.1:$PORT" --auth none \
+    --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
+    "$WORK/workspace"
+  CS_PGID=$LAST_PGID
+  for _ in $(seq 1 600); do
+    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+    kill -0 "$LAST_PGID" 2>/dev/null || { cat "$WORK/code-server.log" >&2; die "code-server exited"; }
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$WORK/code-server.log" >&2; die "code-server did not become healthy"; }
+}
+start_code_server
 
 # ------------------------------------------------------------------ the test
 log "run the browser test"
 cd "$EXT_DIR"
 set +e
+if [[ $SCENARIO == install ]]; then
+  source "$EXT_DIR/e2e/install-phases.sh"
+else
 VICTOR_E2E_NODE24="$NODE24" VICTOR_E2E_CS_ENTRY="$CS_ENTRY" VICTOR_E2E_WORK="$WORK" VICTOR_E2E_PY="$PY" \
   node e2e/run.mjs --url "http://127.0.0.1:$PORT/" --model-url "$MODEL_URL" --workspace "$WORK/workspace" \
   --results "$RESULTS" --server-pgid "$CS_PGID" --chromium "$CHROMIUM" | tee "$WORK/run.log"
 status=${PIPESTATUS[0]}
+fi
 set -e
 if [[ -f "$RESULTS/results.json" ]]; then
   PASSED=$(node -e 'console.log(require(process.argv[1]).passed)' "$RESULTS/results.json")

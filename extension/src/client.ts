@@ -17,6 +17,7 @@ import {
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './backoff';
 import { inlineCompletionMiddleware } from './inlineCompletions';
+import { ServerInstaller, ServerSetupError } from './serverInstall';
 import {
   Methods,
   type ChatParams,
@@ -38,6 +39,7 @@ import {
   SERVER_SETTING_KEYS,
   serverArgs,
   chooseInterpreter,
+  insideAny,
   explicitServerSettings,
   serverEnv,
   type ApiKeyProvider,
@@ -67,6 +69,7 @@ export class VictorClient implements vscode.Disposable {
   private statusValue: StatusResult | undefined;
   private interpreterCommand: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly installer: ServerInstaller;
   /** `window/showMessage` texts that repeat an explanation already shown in the chat view. */
   private readonly shownExplanations = new Map<string, number>();
   /** Whether an explanation will be seen in the chat view (set by the extension). */
@@ -86,6 +89,7 @@ export class VictorClient implements vscode.Disposable {
     readonly output: vscode.LogOutputChannel,
     private readonly traceOutput: vscode.LogOutputChannel,
   ) {
+    this.installer = new ServerInstaller(context, output);
     this.disposables.push(this.stateEmitter, this.statusEmitter, this.contextUsageEmitter, this.explanationEmitter);
   }
 
@@ -143,9 +147,11 @@ export class VictorClient implements vscode.Disposable {
     try {
       client = await this.createClient(generation);
     } catch (error) {
+      if (generation !== this.generation) return;
       this.lastError = errorMessage(error);
       this.output.error(`Cannot start the Victor server: ${this.lastError}`);
       this.setState('failed');
+      if (error instanceof ServerSetupError) this.showSetupError(error);
       return;
     }
     if (generation !== this.generation) return;
@@ -165,6 +171,15 @@ export class VictorClient implements vscode.Disposable {
     this.takeOverShowMessage(client);
     this.setState('running');
     void this.refreshStatus();
+  }
+
+  /** The server cannot start until the user acts: the message says what; Retry tries again. */
+  private showSetupError(error: ServerSetupError): void {
+    void vscode.window.showErrorMessage(error.message, 'Retry', 'Show Output', 'Open Settings').then((choice) => {
+      if (choice === 'Retry') void this.restart();
+      else if (choice === 'Show Output') this.output.show(true);
+      else if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'victor.pythonPath');
+    });
   }
 
   /** A restart asked for by the user (or a changed interpreter / API key). */
@@ -236,8 +251,28 @@ export class VictorClient implements vscode.Disposable {
   private async createClient(generation: number): Promise<LanguageClient> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const config = vscode.workspace.getConfiguration('victor', folder?.uri);
-    const interpreter = await resolveInterpreter(config.get<string | null>('pythonPath'), folder);
+    const configured = config.get<string | null>('pythonPath');
+    // Workspace trust: in an untrusted workspace no interpreter from inside it (a repository's
+    // .vscode/settings.json or .venv must not choose what runs); chooseInterpreter then falls
+    // back to the default, which the installer replaces with the bundled environment.
+    const trustInputs = {
+      trusted: vscode.workspace.isTrusted,
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+      platform: process.platform,
+    };
+    const chosen = configured?.trim()
+      ? chooseInterpreter({ configured, workspaceFolder: folder?.uri.fsPath, home: os.homedir(), ...trustInputs })
+      : undefined;
+    const interpreter = await this.installer.resolve(
+      chosen && chosen.source !== 'default' ? chosen : undefined,
+      async () => {
+        const found = await pythonExtensionInterpreter(folder?.uri);
+        return found && !trustInputs.trusted && insideAny(found, trustInputs.workspaceFolders) ? undefined : found;
+      },
+      () => resolveInterpreter(configured, folder),
+    );
     this.interpreterCommand = interpreter.command;
+    this.output.info(`Server: ${interpreter.description}`);
     const keys: Partial<Record<ApiKeyProvider, string>> = {};
     for (const provider of ['anthropic', 'openai'] as const) {
       const key = await this.context.secrets.get(SECRET_KEYS[provider]);

@@ -122,7 +122,8 @@ export function serverEnv(
   return env;
 }
 
-export type InterpreterSource = 'setting' | 'python-extension' | 'default';
+/** Where the server's interpreter came from; 'bundled': the extension's own environment. */
+export type InterpreterSource = 'setting' | 'python-extension' | 'default' | 'bundled';
 
 export interface Interpreter {
   command: string;

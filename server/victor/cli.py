@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import platform
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,13 +47,38 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def version_line() -> str:
+    """`victor 0.1.0 (Python 3.12.3 at /usr/bin/python3)`: which server and which interpreter.
+
+    Editors log it at start (the VS Code extension's "Show Server Output"), so that a report
+    says which installation answered.
+    """
+    return f"victor {__version__} (Python {platform.python_version()} at {sys.executable})"
+
+
+class _PrintVersion(argparse.Action):
+    """Like argparse's "version" action, but never wrapped (a long interpreter path must stay on
+    one line: editors parse it)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="victor",
         description="Victor: an AI agent daemon "
         "for editors (a language server) and its command line.",
     )
-    parser.add_argument("--version", action="version", version=f"victor {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_PrintVersion,
+        help="print the server's version and the Python that runs it",
+    )
     parser.add_argument(
         "--log-level",
         default=os.environ.get("VICTOR_LOG_LEVEL", "WARNING").upper(),

@@ -110,7 +110,7 @@ def observe(
             if text is None:
                 continue
             budget -= len(text)
-            ext = os.path.splitext(path)[1] or os.path.basename(path)
+            ext = display_name(os.path.splitext(path)[1] or os.path.basename(path))
             stats.append((_area(root, path), ext, measure(text, lang)))
         if not stats:
             continue
