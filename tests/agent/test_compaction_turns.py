@@ -114,7 +114,7 @@ async def test_a_large_open_buffer_in_a_small_window_never_sends_empty_messages(
             assert body["messages"], "a request without messages was sent"
             assert all(text.strip() for text in _texts(body)), "an empty text block was sent"
             if _is_summary(body):
-                assert body["max_tokens"] >= 256, "a summary squeezed into a handful of tokens"
+                assert body["max_tokens"] >= 128, "a summary squeezed into a handful of tokens"
                 assert count_prompt_tokens(body) + body["max_tokens"] <= 4096
     assert all(n <= 1 for n in summaries_per_turn), summaries_per_turn
     assert summaries_per_turn[0] == 1  # the history was summarized, from a non-empty transcript

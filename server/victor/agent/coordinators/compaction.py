@@ -24,9 +24,9 @@ from victor.providers.base import Provider
 log = logging.getLogger(__name__)
 
 SUMMARY_PREFIX = "[Summary of the earlier conversation]"
-#: Fewest answer tokens worth paying a summary request for; with less room than this in the
-#: compacted context, the fallback strategy runs instead (no model call).
-MIN_SUMMARY_TOKENS = 256
+#: Fewest answer tokens worth paying a summary request for (a short bullet list); with less
+#: room than this in the compacted context, the fallback strategy runs instead (no model call).
+MIN_SUMMARY_TOKENS = 128
 MAX_SUMMARY_TOKENS = 1024
 #: Characters per token assumed when sizing the summary request's transcript (conservative:
 #: the token counter's estimate is 3.6, real tokenizers go lower on code).
@@ -171,7 +171,8 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         if budget is not None and budget < MIN_SUMMARY_TOKENS:
             # No room for a useful summary in the compacted context: not worth a paid call.
             raise ValueError(f"only {budget} tokens left for the summary")
-        max_tokens = max(MIN_SUMMARY_TOKENS, min(MAX_SUMMARY_TOKENS, (budget or 4000) // 4))
+        # About half the budget: the other half keeps the recent messages verbatim.
+        max_tokens = max(MIN_SUMMARY_TOKENS, min(MAX_SUMMARY_TOKENS, (budget or 4096) // 2))
         # The summary request is a request of its own: what it reads is bounded by the
         # window (minus its answer), not by the budget of the compacted context.
         window = context.metadata.get("context_window")

@@ -56,8 +56,13 @@ class ContextBudget:
         return min(int(self.window * self.threshold), self.window - self.reserve)
 
     def messages_target(self, overhead: int) -> int:
-        """How many tokens the messages may take after a compaction."""
-        return max(64, int(self.window * self.target) - overhead)
+        """How many tokens the messages may take after a compaction.
+
+        ``target * window - overhead``, but never less than half the room the threshold
+        leaves the messages: a large system prompt (a big open buffer) must not squeeze the
+        compacted conversation, and its summary, down to nothing."""
+        half_the_room = (self.trigger_tokens - overhead) // 2
+        return max(64, int(self.window * self.target) - overhead, half_the_room)
 
 
 class ContextCoordinator:
