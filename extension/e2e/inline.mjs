@@ -11,12 +11,15 @@ const START = 'def greet(name: str) -> str:\n    return f"Hello, {name}!"\n\n\n'
 const ANSWER = 'message = f"Bye, {name}!"\n    return message';
 
 export function registerInlineTests(test, h) {
-  test('inline completion: ghost text after typing, Tab accepts it with the indentation', 90_000, async () => {
+  test('inline completion: ghost text after typing, Tab accepts it with the indentation', 150_000, async () => {
     const page = h.page();
     // Every request fired while typing gets the same answer (whichever arrives last is shown).
     const replies = Array.from({ length: 40 }, () => ({ text: `<completion>${ANSWER}</completion>` }));
     await h.postModelControl('/_control/script', { replies });
     try {
+      // The extension starts the server after start-up: type only once it runs (the status bar
+      // shows the provider), or the keystrokes go out before the provider is registered.
+      await page.locator('.statusbar-item', { hasText: 'Victor: anthropic' }).first().waitFor({ timeout: 60_000 });
       writeFileSync(join(h.workspace, FILE), START);
       await h.openFile(FILE);
       const editor = page.locator('.editor-group-container.active .monaco-editor').first();
