@@ -27,14 +27,15 @@ export function registerInlineTests(test, h) {
       await page.keyboard.press('Control+End'); // the empty last line, column 0
       await page.keyboard.type('def farewell(name: str) -> str:', { delay: 20 });
       await page.keyboard.press('Enter'); // VS Code indents the body: the cursor is at 4 spaces
-      // Requests sent while typing may show other ghost text first: wait for this line's.
-      const ghost = editor.locator('.ghost-text-decoration, .ghost-text', { hasText: 'Bye, {name}!' }).first();
-      try {
-        await ghost.waitFor({ state: 'visible', timeout: 30_000 });
-      } catch (error) {
-        const shown = await editor.locator('.ghost-text-decoration, .ghost-text').allInnerTexts();
-        throw new Error(`no ghost text with the answer (shown: ${JSON.stringify(shown)}): ${error}`);
+      // Monaco renders ghost text in many spans (one per token): read them together, and wait
+      // for this line's answer (requests sent while typing may show other text first).
+      const parts = editor.locator('.ghost-text-decoration, .ghost-text');
+      let shown = '';
+      for (let i = 0; i < 60 && !shown.replace(/\s+/g, '').includes('f"Bye,{name}!"'); i++) {
+        await h.sleep(500);
+        shown = (await parts.allInnerTexts()).join('');
       }
+      if (!shown.replace(/\s+/g, '').includes('f"Bye,{name}!"')) throw new Error(`no ghost text with the answer: ${JSON.stringify(shown)}`);
       await page.keyboard.press('Tab');
       await h.sleep(300);
       const text = await h.editorText();
