@@ -11,12 +11,15 @@ const START = 'def greet(name: str) -> str:\n    return f"Hello, {name}!"\n\n\n'
 const ANSWER = 'message = f"Bye, {name}!"\n    return message';
 
 export function registerInlineTests(test, h) {
-  test('inline completion: ghost text after typing, Tab accepts it with the indentation', 90_000, async () => {
+  test('inline completion: ghost text after typing, Tab accepts it with the indentation', 150_000, async () => {
     const page = h.page();
     // Every request fired while typing gets the same answer (whichever arrives last is shown).
     const replies = Array.from({ length: 40 }, () => ({ text: `<completion>${ANSWER}</completion>` }));
     await h.postModelControl('/_control/script', { replies });
     try {
+      // The extension starts the server after start-up: type only once it runs (the status bar
+      // shows the provider), or the keystrokes go out before the provider is registered.
+      await page.locator('.statusbar-item', { hasText: 'Victor: anthropic' }).first().waitFor({ timeout: 60_000 });
       writeFileSync(join(h.workspace, FILE), START);
       await h.openFile(FILE);
       const editor = page.locator('.editor-group-container.active .monaco-editor').first();
@@ -24,10 +27,15 @@ export function registerInlineTests(test, h) {
       await page.keyboard.press('Control+End'); // the empty last line, column 0
       await page.keyboard.type('def farewell(name: str) -> str:', { delay: 20 });
       await page.keyboard.press('Enter'); // VS Code indents the body: the cursor is at 4 spaces
-      const ghost = editor.locator('.ghost-text-decoration, .ghost-text').first();
-      await ghost.waitFor({ state: 'visible', timeout: 30_000 });
-      const shown = (await editor.locator('.ghost-text-decoration, .ghost-text').allInnerTexts()).join('\n');
-      if (!shown.includes('Bye, {name}!')) throw new Error(`unexpected ghost text: ${shown}`);
+      // Monaco renders ghost text in many spans (one per token): read them together, and wait
+      // for this line's answer (requests sent while typing may show other text first).
+      const parts = editor.locator('.ghost-text-decoration, .ghost-text');
+      let shown = '';
+      for (let i = 0; i < 60 && !shown.replace(/\s+/g, '').includes('f"Bye,{name}!"'); i++) {
+        await h.sleep(500);
+        shown = (await parts.allInnerTexts()).join('');
+      }
+      if (!shown.replace(/\s+/g, '').includes('f"Bye,{name}!"')) throw new Error(`no ghost text with the answer: ${JSON.stringify(shown)}`);
       await page.keyboard.press('Tab');
       await h.sleep(300);
       const text = await h.editorText();

@@ -617,7 +617,10 @@ page.on('console', (msg) => {
 });
 
 const results = [];
+// E2E_ONLY=regex runs only the tests whose name matches (keep the first: it loads the page).
+const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : undefined;
 for (const [i, t] of tests.entries()) {
+  if (only && !only.test(t.name)) continue;
   const t0 = Date.now();
   try {
     await withTimeout(t.fn(), t.timeoutMs, t.name);
