@@ -13,8 +13,9 @@
 #   VICTOR_E2E_CACHE   cache directory for node 24 and code-server
 #   E2E_KEEP=1         keep the temporary directory (logs, user data) after the run
 #   E2E_SCENARIO       default: e2e/run.mjs with victor.pythonPath = $VICTOR_PYTHON;
-#                      install: e2e/install.mjs, no victor.pythonPath, code-server's PATH has only
-#                      the system python3 (without victor): the .vsix (with the server's wheels,
+#                      install: e2e/install.mjs, no victor.pythonPath, code-server started with
+#                      PATH=/usr/bin:/bin (its extension host still adds the login shell's PATH;
+#                      the test checks the python3 it finds has no victor): the .vsix (with the server's wheels,
 #                      scripts/package.sh --target) sets up its own server; code-server is started
 #                      twice to check the second start reuses it.
 # Artifacts: extension/test-results/ (screenshots, results.json, logs on failure).
