@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { VictorClient, errorCode, errorMessage, type ServerState } from './client';
 import { applyCodeToSelection, insertAtCursor } from './codeActions';
 import { EditorTracker, describeEditor, editorContextParams, workspaceFolderFor } from './editorContext';
-import { ErrorCodes, type ChatResult, type SessionDetail, type StatusResult } from './protocol';
+import { ErrorCodes, compactNotice, type ChatResult, type SessionDetail, type StatusResult } from './protocol';
 import { StreamAccumulator, describeToolCall } from './stream';
 import type {
   ContextUsageView,
@@ -376,10 +376,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       { location: { viewId: CHAT_VIEW_ID }, title: 'Compacting' },
       () => this.client.compact(this.sessionId!),
     );
-    this.notice(
-      `Compacted (${result.strategy}): ${result.before.messages} → ${result.after.messages} messages, ` +
-        `${result.before.tokens.toLocaleString('en-US')} → ${result.after.tokens.toLocaleString('en-US')} tokens.`,
-    );
+    this.notice(compactNotice(result));
   }
 
   /** Whether the view is open and visible (an explanation appended now will be seen). */

@@ -138,7 +138,21 @@ export interface SessionDetail {
 export interface CompactResult {
   before: { messages: number; tokens: number };
   after: { messages: number; tokens: number };
-  strategy: string;
+  /** `null` when nothing was compacted. */
+  strategy: string | null;
+  /** false: the session was short enough that every message was kept as it was. */
+  compacted?: boolean;
+}
+
+/** What the chat view says after `victor/compact`. */
+export function compactNotice(result: CompactResult): string {
+  if (result.compacted === false || result.strategy === null) {
+    return `Nothing to compact: all ${result.before.messages} messages are kept as they are.`;
+  }
+  return (
+    `Compacted (${result.strategy}): ${result.before.messages} → ${result.after.messages} messages, ` +
+    `${result.before.tokens.toLocaleString('en-US')} → ${result.after.tokens.toLocaleString('en-US')} tokens.`
+  );
 }
 
 export interface SystemPromptResult {
