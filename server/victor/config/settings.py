@@ -67,14 +67,16 @@ class Settings(BaseSettings):
     data_dir: Path | None = Field(default=None, description="Where session databases live.")
     format_generated_code: bool = True
     completion_model: str = Field(
-        "", description="Model for inline completions; empty uses the chat model."
+        default="", description="Model for inline completions; empty uses the chat model."
     )
-    inline_completions: bool = Field(True, description="Answer textDocument/inlineCompletion.")
+    inline_completions: bool = Field(
+        default=True, description="Answer textDocument/inlineCompletion."
+    )
     inline_completions_disabled_languages: list[str] = Field(
         default_factory=list, description="LSP language ids with inline completions off."
     )
     completion_fim: Literal["auto", "on", "off"] = Field(
-        "auto",
+        default="auto",
         description="OpenAI-compatible servers: fill-in-the-middle through /v1/completions "
         "('auto' tries it once and falls back to chat completions if the server refuses).",
     )
