@@ -33,7 +33,8 @@ from pytest_lsp.protocol import LanguageClientProtocol
 from tests.support.model_server import ModelServer
 
 SERVER_COMMAND = [sys.executable, "-m", "victor"]
-REQUEST_TIMEOUT = 20.0
+# Generous: CI and development machines are shared; a slow answer is not a wrong one.
+REQUEST_TIMEOUT = 60.0
 T = TypeVar("T")
 
 # Environment variables that would change what the daemon talks to or where it stores data.
@@ -335,7 +336,7 @@ async def start_daemon(
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.1
+    check: Callable[[], Awaitable[T]], *, timeout: float = 30.0, interval: float = 0.1
 ) -> T:
     """Call ``check`` until it returns a truthy value (returned) or ``timeout`` passes."""
     deadline = time.monotonic() + timeout

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 SERVER_COMMAND = [sys.executable, "-m", "victor"]
-REQUEST_TIMEOUT = 30.0
+# Generous: CI and development machines are shared; a slow answer is not a wrong one.
+REQUEST_TIMEOUT = 60.0
 _SCRUBBED_PREFIXES = ("VICTOR_", "ANTHROPIC_", "OPENAI_")
 
 #: figures for the CI size and the full size (``VICTOR_RELIABILITY_FULL=1``)
@@ -407,7 +408,7 @@ class Daemon:
     def messages_of(self, method: str) -> list[Any]:
         return list(self.notifications.get(method, []))
 
-    def wait_for(self, check: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    def wait_for(self, check: Any, timeout: float = 30.0, interval: float = 0.05) -> Any:
         deadline = time.monotonic() + timeout
         while True:
             value = check()

@@ -218,7 +218,8 @@ async def test_untrusted_folder_never_runs_its_own_executables(tmp_path, monkeyp
 
 
 async def test_untrusted_folder_uses_a_formatter_from_outside(tmp_path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n")
+    # a format table is the evidence that ruff formats here (a lint-only [tool.ruff] is not)
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 90\n[tool.ruff.format]\n")
     res = await format_code("x=1\n", tmp_path / "a.py", tmp_path)  # ruff of Victor's .venv
     assert res.formatter == "ruff format" and res.text == "x = 1\n"
     assert res.note and "not trusted" in res.note and str(tmp_path) not in res.note

@@ -91,10 +91,12 @@ def parse_gitignore(folder: str, text: str) -> IgnoreFile:
     return IgnoreFile(folder, tuple(rules))
 
 
-def load_gitignore(folder: str, names: set[str]) -> IgnoreFile | None:
+def load_gitignore(root: str, folder: str, names: set[str]) -> IgnoreFile | None:
+    """The rules of ``folder``'s own .gitignore (read through the guarded reader, confined to
+    the workspace ``root``), or None when it has none."""
     if ".gitignore" not in names:
         return None
-    text = read_config_text(os.path.join(folder, ".gitignore"))
+    text = read_config_text(root, os.path.join(folder, ".gitignore"))
     if not text:
         return None
     found = parse_gitignore(folder, text)

@@ -85,7 +85,7 @@ def scan(root: str, sample_files: int, sample_bytes: int) -> Snapshot:
         if "pyvenv.cfg" in names and folder != root:
             continue  # a virtualenv, whatever it is called
         dirs.append(folder)
-        own = load_gitignore(folder, names)
+        own = load_gitignore(root, folder, names)
         if own is not None:
             ignores = (*ignores, own)
         for entry in listing:
