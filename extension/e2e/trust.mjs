@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const MARK = '# formatted by the repository';
 
 /** Registers the trust tests with run.mjs's `test(name, timeoutMs, fn)`. */
-export function registerTrustTests({ test, opts, log, sleep, browserContext }) {
+export function registerTrustTests({ test: register, opts, log, sleep, browserContext }) {
   const env = {
     node: process.env.VICTOR_E2E_NODE24,
     entry: process.env.VICTOR_E2E_CS_ENTRY,
@@ -23,6 +23,17 @@ export function registerTrustTests({ test, opts, log, sleep, browserContext }) {
     python: process.env.VICTOR_E2E_PY,
   };
   const state = { page: undefined, server: undefined, repo: undefined, ranMarker: undefined };
+  // run.mjs screenshots its own page on failure; these tests run in a second one.
+  const test = (name, timeoutMs, fn) =>
+    register(name, timeoutMs, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50).toLowerCase();
+        await state.page?.screenshot({ path: join(opts.results, `failure-trust-${slug}.png`) }).catch(() => {});
+        throw error;
+      }
+    });
 
   test('untrusted workspace: Restricted Mode shown, chat works, no workspace formatter', 240_000, async () => {
     for (const [k, v] of Object.entries(env)) if (!v) throw new Error(`e2e.sh did not pass ${k} (VICTOR_E2E_*)`);
@@ -59,10 +70,7 @@ export function registerTrustTests({ test, opts, log, sleep, browserContext }) {
     const page = state.page;
     if (!page) throw new Error('the Restricted Mode test did not get far enough');
     const ui = helpers(page, sleep);
-    await ui.runCommand('Workspaces: Manage Workspace Trust');
-    const trustButton = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
-    await trustButton.waitFor({ state: 'visible', timeout: 20_000 });
-    await trustButton.click();
+    await ui.grantTrust();
     await ui.waitForStatusBar((text) => /Victor/.test(text) && !/Restricted Mode/.test(text), 60_000, 'Victor without Restricted Mode');
     await page.locator('.tabs-container .tab[aria-label*="app.py"]').first().click();
     const text = await ui.generateAndApply(opts['model-url'], 'tidy');
@@ -187,6 +195,31 @@ function helpers(page, sleep) {
         }
       }
       throw new Error(`command not found in the palette: ${title}`);
+    },
+    /**
+     * Trusts the folder in the Workspace Trust editor. VS Code 1.139 opens that editor as a
+     * modal over the workbench (`.monaco-modal-editor-block` takes every click until it is
+     * closed); its grant button is a description button: "Trust" over its shortcut.
+     */
+    async grantTrust() {
+      const editor = page.locator('.workspace-trust-editor');
+      for (let attempt = 0; attempt < 3 && !(await editor.isVisible()); attempt++) {
+        await ui.runCommand('Workspaces: Manage Workspace Trust');
+        await editor.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {});
+      }
+      const trustButton = editor.locator('.workspace-trust-buttons .monaco-button', { hasText: /^Trust( Folder)?$/ }).first();
+      await trustButton.waitFor({ state: 'visible', timeout: 20_000 });
+      await trustButton.click();
+      await editor.locator('.workspace-trust-title-text', { hasText: /You trust this (folder|workspace)/ }).waitFor({ timeout: 20_000 });
+      const modal = page.locator('.monaco-modal-editor-block');
+      for (let attempt = 0; attempt < 3 && (await editor.isVisible()); attempt++) {
+        await page.keyboard.press('Escape');
+        await editor.waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
+        // A press outside the dialog also closes the modal.
+        if (await modal.isVisible()) await modal.click({ position: { x: 5, y: 5 }, timeout: 3000 }).catch(() => {});
+        await editor.waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
+      }
+      if (await editor.isVisible()) throw new Error('the Workspace Trust editor did not close');
     },
     async openFile(name) {
       for (let attempt = 0; attempt < 3; attempt++) {
