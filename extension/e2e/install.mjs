@@ -93,15 +93,19 @@ async function runCommand(title) {
 async function sendAndWait(text) {
   const input = chat().locator('#input');
   await input.waitFor({ state: 'visible' });
-  const before = await chat().locator('.message.assistant').count();
   await input.fill(text);
   await input.press('Enter');
-  const answer = chat().locator('.message.assistant').nth(before);
-  await answer.waitFor({ state: 'visible', timeout: 10_000 });
+  // The answer is found by its text, not by position: on the second start the view restores the
+  // first start's conversation, possibly after this message was typed.
+  const answer = chat().locator('.message.assistant', { hasText: `Echo: ${text}` }).last();
+  try {
+    await answer.waitFor({ state: 'visible', timeout: 30_000 });
+  } catch {
+    const bodies = await chat().locator('.message.assistant .message-body').allInnerTexts().catch(() => []);
+    throw new Error(`no answer "Echo: ${text}"; the assistant messages: ${JSON.stringify(bodies).slice(0, 400)}`);
+  }
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && ((await answer.getAttribute('class')) ?? '').includes('streaming')) await sleep(150);
-  const body = (await answer.locator('.message-body').innerText()).trim();
-  if (!body.includes(`Echo: ${text}`)) throw new Error(`unexpected answer: ${body.slice(0, 300)}`);
 }
 
 /**
