@@ -52,6 +52,7 @@ stop_group() {
     kill -0 -- "-$pgid" 2>/dev/null || return 0
     sleep 0.1
   done
+  log "process group $pgid did not stop within 5 s of SIGTERM: SIGKILL"
   kill -KILL -- "-$pgid" 2>/dev/null || true
 }
 
