@@ -93,15 +93,19 @@ async function runCommand(title) {
 async function sendAndWait(text) {
   const input = chat().locator('#input');
   await input.waitFor({ state: 'visible' });
-  const before = await chat().locator('.message.assistant').count();
   await input.fill(text);
   await input.press('Enter');
-  const answer = chat().locator('.message.assistant').nth(before);
-  await answer.waitFor({ state: 'visible', timeout: 10_000 });
+  // The answer is found by its text, not by position: on the second start the view restores the
+  // first start's conversation, possibly after this message was typed.
+  const answer = chat().locator('.message.assistant', { hasText: `Echo: ${text}` }).last();
+  try {
+    await answer.waitFor({ state: 'visible', timeout: 30_000 });
+  } catch {
+    const bodies = await chat().locator('.message.assistant .message-body').allInnerTexts().catch(() => []);
+    throw new Error(`no answer "Echo: ${text}"; the assistant messages: ${JSON.stringify(bodies).slice(0, 400)}`);
+  }
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && ((await answer.getAttribute('class')) ?? '').includes('streaming')) await sleep(150);
-  const body = (await answer.locator('.message-body').innerText()).trim();
-  if (!body.includes(`Echo: ${text}`)) throw new Error(`unexpected answer: ${body.slice(0, 300)}`);
 }
 
 /**
@@ -172,17 +176,19 @@ if (phase === 'first') {
     // The line is near the top of the channel: scroll there.
     await panel.click();
     await page.keyboard.press('Control+Home');
+    // The panel shows the channel; its long first lines may be scrolled out of the rendered
+    // view, so the line itself is checked in the channel's log file (the same text). The wait
+    // ends as soon as both hold (waiting for the line in the panel cost 10 s a run).
+    const hasLine = () => victorLog().includes('Server: victor ') && victorLog().includes(expected);
     let text = '';
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       text = (await panel.innerText()).replace(/\u00a0/g, ' ');
-      if (text.includes('Server: victor ') && text.includes(expected)) break;
+      if (/\[(info|warning|error)\]/.test(text) && hasLine()) break;
       await sleep(300);
     }
-    // The panel shows the channel; its long first lines may be scrolled out of the rendered
-    // view, so the line itself is checked in the channel's log file (the same text).
     if (!/\[(info|warning|error)\]/.test(text)) throw new Error(`the output panel does not show the Victor channel:\n${text.slice(0, 800)}`);
-    if (!victorLog().includes(`Server: victor `) || !victorLog().includes(expected)) {
+    if (!hasLine()) {
       throw new Error(`the Victor output has no "Server: victor … (${expected})" line`);
     }
     await page.keyboard.press('Escape');

@@ -40,18 +40,26 @@ START=$(date +%s)
 
 log() { printf '[e2e +%3ss] %s\n' "$(($(date +%s) - START))" "$*"; }
 
+# Stops a process group started by start_group and forgets it, so that cleanup does not signal
+# the id again (it may belong to another process by then). Never fails: it runs under set -e and
+# in the EXIT trap, where a failing `kill` of a group already gone would end the script early.
 stop_group() {
-  local pgid=$1 i
-  kill -TERM -- "-$pgid" 2>/dev/null || { kill -TERM "$pgid" 2>/dev/null; return 0; }
+  local pgid=$1 i kept=() p
+  for p in "${PGIDS[@]}"; do [[ $p == "$pgid" ]] || kept+=("$p"); done
+  PGIDS=("${kept[@]}")
+  kill -TERM -- "-$pgid" 2>/dev/null || { kill -TERM "$pgid" 2>/dev/null || true; return 0; }
   for i in $(seq 1 50); do
     kill -0 -- "-$pgid" 2>/dev/null || return 0
     sleep 0.1
   done
+  log "process group $pgid did not stop within 5 s of SIGTERM: SIGKILL"
   kill -KILL -- "-$pgid" 2>/dev/null || true
 }
 
 cleanup() {
   local rc=$?
+  # Whatever happens here, the groups are stopped and the closing line is printed.
+  set +e
   trap - EXIT INT TERM
   local pgid
   for pgid in "${PGIDS[@]}"; do stop_group "$pgid"; done
@@ -253,6 +261,12 @@ set -e
 if [[ -f "$RESULTS/results.json" ]]; then
   PASSED=$(node -e 'console.log(require(process.argv[1]).passed)' "$RESULTS/results.json")
   FAILED=$(node -e 'console.log(require(process.argv[1]).failed)' "$RESULTS/results.json")
+  if [[ $FAILED -ne 0 ]]; then
+    node -e 'for (const t of require(process.argv[1]).tests) if (!t.ok) console.error(`e2e: FAILED ${t.name}: ${String(t.error).split("\n")[0]}`)' "$RESULTS/results.json" || true
+  fi
 fi
-if [[ $status -ne 0 && $FAILED -eq 0 ]]; then FAILED=1; fi
+if [[ $status -ne 0 && $FAILED -eq 0 ]]; then
+  echo "e2e: the browser test exited with status $status, no failed test recorded in $RESULTS/results.json" >&2
+  FAILED=1
+fi
 exit "$status"
