@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 from pygls.exceptions import JsonRpcInvalidParams
 
@@ -137,3 +137,11 @@ def _describe(exc: ValidationError) -> str:
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
+
+
+class SetTrustParams(_Params):
+    """``victor/setTrust``: the client's word on a folder's workspace trust."""
+
+    trusted: StrictBool
+    #: the folder it applies to; absent: every folder (VS Code trusts a whole window)
+    workspace_folder: str | None = Field(None, min_length=1, max_length=8192)

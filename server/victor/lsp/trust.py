@@ -9,18 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import Field, StrictBool
-
-from victor.lsp.params import _Params, parse
 from victor.lsp.server import VictorServer
 
 log = logging.getLogger(__name__)
-
-
-class SetTrustParams(_Params):
-    trusted: StrictBool
-    #: the folder it applies to; absent: every folder (VS Code trusts a whole window)
-    workspace_folder: str | None = Field(None, min_length=1, max_length=8192)
 
 
 def initial_client_trust(options: dict[str, Any]) -> bool | None:
@@ -34,6 +25,10 @@ def setup(server: VictorServer) -> None:
     async def set_trust(ls: VictorServer, raw: Any) -> None:
         # A notification has no response: a bad one is logged, never raised (pygls would
         # show the user an "Error in server" pop-up).
+        # pydantic (through lsp.params) is imported here, not at start-up: it is off the path
+        # to `initialize` (see docs/design.md, "Start-up").
+        from victor.lsp.params import SetTrustParams, parse
+
         try:
             params = parse(SetTrustParams, raw)
             await ls.folders.set_client_trust(params.trusted, params.workspace_folder)
