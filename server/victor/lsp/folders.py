@@ -52,6 +52,8 @@ class Folder:
     #: settings some source set that were not applied, as shown by ``victor/status``
     ignored_settings: list[str] = field(default_factory=list)
     _limited_logged: bool = False
+    #: the trust store file's (mtime, size) when this folder's trust was last read from it
+    _store_stamp: tuple[int, int] | None = None
 
 
 class Folders:
@@ -171,7 +173,16 @@ class Folders:
         """Work out the folder's trust again (client's word, else the user's trust store) and
         update ``folder.trust`` in place, so the agent holding it sees the change."""
         client_says = folder.client_trust if folder.client_trust is not None else self.client_trust
-        new = await asyncio.to_thread(resolve_trust, folder.path, client_says, self.trust_store)
+        if client_says is not None:
+            new = resolve_trust(folder.path, client_says, self.trust_store)  # reads nothing
+        else:
+            # Polled by every victor/status: read the store (in a thread) only when the file
+            # changed, so a status answer does not wait for a thread hop on a busy loop.
+            stamp = _file_stamp(self.trust_store.path)
+            if stamp is not None and stamp == folder._store_stamp:
+                return folder.trust
+            new = await asyncio.to_thread(resolve_trust, folder.path, None, self.trust_store)
+            folder._store_stamp = stamp
         changed = (new.trusted, new.source) != (folder.trust.trusted, folder.trust.source)
         folder.trust.trusted, folder.trust.source = new.trusted, new.source
         if not new.trusted and (changed or not folder._limited_logged):
@@ -308,3 +319,15 @@ def _within(path: Path, root: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime in ns, size) of ``path``, (0, -1) when it does not exist; None when it cannot be
+    stat'ed for another reason (then it is read every time)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (0, -1)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
