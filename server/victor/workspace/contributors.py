@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 from victor.protocols import IPromptContributor, PromptContext
 from victor.workspace.file_context import FileContextInput, needs_disk, render_file_context
+from victor.workspace.paths import GitIgnoreCache
 from victor.workspace.rules import applicable, render_rules
 from victor.workspace.scan import Snapshot
 from victor.workspace.style import WorkspaceStyle
@@ -119,6 +120,7 @@ class FileContextContributor(IPromptContributor):
         self._root = Path(root)
         self._priority = priority
         self._budget = budget_tokens
+        self._ignore_cache = GitIgnoreCache()
 
     def priority(self) -> int:
         return self._priority
@@ -134,5 +136,7 @@ class FileContextContributor(IPromptContributor):
         if isinstance(inp, dict):
             inp = FileContextInput.from_dict(inp)
         if needs_disk(inp):  # file reads and `git check-ignore` stay off the event loop
-            return await asyncio.to_thread(render_file_context, inp, self._root, self._budget)
-        return render_file_context(inp, self._root, self._budget)
+            return await asyncio.to_thread(
+                render_file_context, inp, self._root, self._budget, self._ignore_cache
+            )
+        return render_file_context(inp, self._root, self._budget, self._ignore_cache)

@@ -32,7 +32,7 @@ from victor.workspace.guarded_read import (
     secret_refusal,
 )
 from victor.workspace.languages import language_of
-from victor.workspace.paths import is_git_ignored
+from victor.workspace.paths import GitIgnoreCache, is_git_ignored
 from victor.workspace.rules import CHARS_PER_TOKEN
 
 Position = tuple[int, int]
@@ -86,13 +86,20 @@ def needs_disk(inp: FileContextInput) -> bool:
     )
 
 
-def render_file_context(inp: FileContextInput, root: Path, budget_tokens: int = 6000) -> str:
-    """Markdown of the editor's context within ``budget_tokens`` (estimated at 4 chars each)."""
+def render_file_context(
+    inp: FileContextInput,
+    root: Path,
+    budget_tokens: int = 6000,
+    ignore_cache: GitIgnoreCache | None = None,
+) -> str:
+    """Markdown of the editor's context within ``budget_tokens`` (estimated at 4 chars each).
+
+    ``ignore_cache`` remembers which open files git ignores (one git call per build without)."""
     root_real = os.path.realpath(root)
     budget = budget_tokens * CHARS_PER_TOKEN
     omitted: list[str] = []
     active = _active_doc(inp, root_real, omitted)
-    others = _other_docs(inp, root_real, active, omitted)
+    others = _other_docs(inp, root_real, active, omitted, ignore_cache)
     if active is None and not others and not inp.diagnostics:
         return _omitted_only(omitted, budget)
     reserve = 240 if omitted or others else 0  # for the closing "not included" line
@@ -158,7 +165,11 @@ def _active_doc(inp: FileContextInput, root_real: str, omitted: list[str]) -> Do
 
 
 def _other_docs(
-    inp: FileContextInput, root_real: str, active: Doc | None, omitted: list[str]
+    inp: FileContextInput,
+    root_real: str,
+    active: Doc | None,
+    omitted: list[str],
+    ignore_cache: GitIgnoreCache | None = None,
 ) -> list[Doc]:
     docs: dict[str, Doc] = {}
     active_shown = active.shown if active is not None else None
@@ -185,7 +196,8 @@ def _other_docs(
     # One git call for both: a git-ignored file open in a background tab is often a local
     # secret (a config with passwords) the user did not point at; it stays out like on disk.
     asked = [Path(f) for f, _, _ in background] + [Path(f) for f, _ in disk]
-    ignored = {str(p) for p in is_git_ignored(Path(root_real), asked)}
+    check = ignore_cache.ignored if ignore_cache is not None else is_git_ignored
+    ignored = {str(p) for p in check(Path(root_real), asked)}
     for full, shown, text in background:
         if full in ignored or os.path.realpath(full) in ignored:
             omitted.append(f"{shown} (git-ignored)")
