@@ -159,7 +159,7 @@ class ConnectionGate:
                 f"victor: wrong or missing token: pass the "
                 f"token from {self.token_hint} as initializationOptions.token",
             )
-            writer.close()
+            await _close_after_reply(reader, writer)
             return
         except (FramingError, TimeoutError) as exc:
             log.warning("refused a connection from %s: %s", peer, exc or "no message in time")
@@ -168,7 +168,7 @@ class ConnectionGate:
         if self.busy:
             log.warning("refused a connection from %s: a client is already connected", peer)
             self._reply_error(writer, first.get("id"), "victor: another client is connected")
-            writer.close()
+            await _close_after_reply(reader, writer)
             return
         self.busy = True
         log.info("client connected from %s", peer)
@@ -205,6 +205,25 @@ class ConnectionGate:
             }
         ).encode()
         writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+async def _close_after_reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Close a refused connection so that the refusal reaches the client. Closing a socket
+    whose receive buffer still holds the client's later messages sends a reset, which can
+    destroy the refusal in flight; so: flush, half-close, discard (never run) what the client
+    still sends for a bounded time, then close."""
+    try:
+        await asyncio.wait_for(writer.drain(), 2.0)
+        if writer.can_write_eof():
+            writer.write_eof()
+        discarded = 0
+        async with asyncio.timeout(2.0):
+            while discarded < (1 << 20) and (chunk := await reader.read(65536)):
+                discarded += len(chunk)
+    except (OSError, TimeoutError):
+        pass
+    finally:
+        writer.close()
 
 
 async def serve_tcp(server: VictorServer, host: str, port: int, token_file: Path | None) -> None:
