@@ -51,11 +51,6 @@ def find_open(workspace: Workspace, uri: str) -> TextDocument | None:
     return None
 
 
-def text_document(workspace: Workspace, uri: str) -> TextDocument:
-    """The open document, else one that reads the file from disk when its text is used."""
-    return find_open(workspace, uri) or workspace.get_text_document(uri)
-
-
 def open_documents(workspace: Workspace) -> list[tuple[str, Path, TextDocument]]:
     """Every open ``file:`` document: (canonical URI, path, document)."""
     out = []
