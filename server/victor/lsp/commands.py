@@ -25,7 +25,7 @@ def setup(server: VictorServer) -> None:
 
         params = parse(CommandsParams, raw)
         if need_command and params.command is None:
-            raise JsonRpcInvalidParams("command: required (an argv list, e.g. [\"pytest\"])")
+            raise JsonRpcInvalidParams('command: required (an argv list, e.g. ["pytest"])')
         folder = server.folders.folder_for(folder_uri=params.workspace_folder)
         return folder, params.command
 
