@@ -7,6 +7,9 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+import pytest
+from pygls.exceptions import JsonRpcException
+
 from tests.lsp.agent_support import apply_to_disk, calls, results_text, tool_names, tool_results
 from tests.lsp.conftest import APP_PY, StartDaemon, make_folder
 from tests.lsp.daemon import Daemon, eventually, user_texts
@@ -206,3 +209,85 @@ async def test_paths_are_confined_and_secrets_and_git_refused(
     assert "canary-env-value" not in str(daemon.bodies())
     assert result["changes"] == [] and daemon.client.applied_edits == []
     assert not (workspace.parent / "outside.py").exists()
+
+
+async def test_cancel_drops_unreviewed_edits_and_says_so(daemon: Daemon, workspace: Path) -> None:
+    daemon.model.enqueue(
+        calls(("edit_file", {"path": "app.py", "old_text": "Bye", "new_text": "Ciao"})),
+        Reply(text="thinking " * 200, delay=0.05),
+    )
+    token = "agent-cancel"
+    msg_id, future = daemon.send(
+        "victor/chat", {"message": "edit slowly", "mode": "agent", "partialResultToken": token}
+    )
+    await eventually(
+        lambda: asyncio.sleep(0, any("delta" in p for p in daemon.client.partials.get(token, [])))
+    )
+    daemon.cancel(msg_id)
+    with pytest.raises(JsonRpcException) as caught:
+        await asyncio.wait_for(future, 60)
+    assert caught.value.code == -32800
+    assert daemon.client.applied_edits == []  # nothing reviewed, nothing applied
+    reviews = [p["review"] for p in daemon.client.partials[token] if "review" in p]
+    assert [o["status"] for o in reviews[-1]] == ["dropped"]
+    assert any("dropped" in m.message for m in daemon.client.messages)
+    assert (workspace / "app.py").read_text() == APP_PY
+    await daemon.chat("what happened?")
+    assert "dropped edit of app.py" in user_texts(daemon.last_body())[-1]
+
+
+async def test_limits_on_files_and_rounds(start: StartDaemon, tmp_path: Path) -> None:
+    root = project(tmp_path)
+    daemon = await start([root], init_options={"agentMaxFiles": 1})
+    daemon.model.enqueue(
+        calls(
+            ("create_file", {"path": "a.py", "content": "A = 1\n"}),
+        ),
+        calls(("create_file", {"path": "b.py", "content": "B = 1\n"})),
+        Reply(text="Stopped at the limit."),
+    )
+    result = await daemon.chat("make two files", mode="agent")
+    (output, is_error), *_ = list(tool_results(daemon.last_body()).values())[1:]
+    assert is_error and "at most 1 files (setting agentMaxFiles)" in output
+    assert [c["uri"].rsplit("/", 1)[-1] for c in result["changes"]] == ["a.py"]
+
+    rounds = await start([root], init_options={"agentMaxToolRounds": 1})
+    before = len(rounds.bodies())  # the same model server as the first daemon
+    rounds.model.enqueue(
+        calls(("read_file", {"path": "app.py"})),
+        calls(("read_file", {"path": "util.py"})),
+        Reply(text="never asked"),
+    )
+    result = await rounds.chat("read everything", mode="agent")
+    assert result["stopReason"] == "tool_use"
+    assert len(rounds.bodies()) - before == 2  # one tool round, then no more requests
+
+
+async def test_written_code_follows_the_style_card_in_a_trusted_folder(
+    start: StartDaemon, workspace: Path
+) -> None:
+    # pyproject: ruff, single quotes. The model writes double quotes; ruff (trusted folder,
+    # agreeing with the card) writes them the workspace's way, for the new text only.
+    daemon = await start([workspace], init_options={"trustedWorkspace": True})
+    await eventually(lambda: daemon.request("victor/status"), timeout=60)
+    daemon.model.enqueue(
+        calls(
+            (
+                "edit_file",
+                {
+                    "path": "app.py",
+                    "old_text": '    return "Bye, " + name\n',
+                    "new_text": '    return "See you, " + name\n',
+                },
+            )
+        ),
+        Reply(text="Done."),
+    )
+    result = await daemon.chat("change farewell", mode="agent")
+    assert result["changes"][0]["status"] == "accepted"
+    (edit,) = daemon.client.applied_edits
+    (text_edit,) = edit["edit"]["documentChanges"][0]["edits"]
+    assert text_edit["newText"] == "    return 'See you, ' + name\n"
+    assert text_edit["range"]["start"]["line"] == 5  # only the edited line
+    output = list(tool_results(daemon.last_body()).values())[0][0]
+    assert "formatted with ruff format" in output
