@@ -24,6 +24,13 @@ def apply_and_save(params: dict) -> dict:
     return {"applied": True}
 
 
+async def style_ready(daemon: Daemon) -> None:
+    async def ready() -> bool:
+        return (await daemon.request("victor/status"))["ready"]
+
+    await eventually(ready, timeout=60)
+
+
 def project(tmp_path: Path) -> Path:
     return make_folder(tmp_path / "proj", {"app.py": APP_PY, "util.py": UTIL_PY})
 
@@ -269,7 +276,7 @@ async def test_written_code_follows_the_style_card_in_a_trusted_folder(
     # pyproject: ruff, single quotes. The model writes double quotes; ruff (trusted folder,
     # agreeing with the card) writes them the workspace's way, for the new text only.
     daemon = await start([workspace], init_options={"trustedWorkspace": True})
-    await eventually(lambda: daemon.request("victor/status"), timeout=60)
+    await style_ready(daemon)
     daemon.model.enqueue(
         calls(
             (
@@ -291,3 +298,17 @@ async def test_written_code_follows_the_style_card_in_a_trusted_folder(
     assert text_edit["range"]["start"]["line"] == 5  # only the edited line
     output = list(tool_results(daemon.last_body()).values())[0][0]
     assert "formatted with ruff format" in output
+
+
+async def test_the_model_is_told_what_its_code_breaks_of_the_style_card(
+    daemon: Daemon, workspace: Path
+) -> None:
+    # Untrusted: no formatter runs. The card says single quotes (pyproject: ruff quote-style).
+    await style_ready(daemon)
+    daemon.model.enqueue(
+        calls(("create_file", {"path": "names.py", "content": 'A = "x"\nB = "y"\n'})),
+        Reply(text="Done."),
+    )
+    await daemon.chat("add names", mode="agent")
+    output = list(tool_results(daemon.last_body()).values())[0][0]
+    assert "Style notes: the file now writes double quotes; the card says single" in output

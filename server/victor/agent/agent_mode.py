@@ -74,6 +74,7 @@ class AgentTurn:
         tools += edit_tools(
             self.changes,
             polish=style.polish if style is not None else None,
+            check=style.check if style is not None else None,
             changed=self._changed,
         )
         #: whether run_command is offered (trusted folders only, decided when the turn starts)
@@ -100,7 +101,6 @@ class AgentTurn:
         self._log: ChangeLog | None = None
         self._sid = ""
         self._turn_id = ""
-        self._trust = trust
 
     # ------------------------------------------------------------------ turn hooks
 
