@@ -145,7 +145,13 @@ class AgentTurn:
         pending = await asyncio.to_thread(self._pending_locked)
         if not pending:
             return []
-        outcomes = complete_outcomes(pending, await self.host.review(pending))
+        try:
+            answered = await self.host.review(pending)
+        except Exception as exc:  # the editor side failed: nothing is known to have landed
+            log.warning("review failed: %s", exc)
+            reason = f"the review failed: {exc}"
+            answered = [self._outcome(c, "failed", reason) for c in pending]
+        outcomes = complete_outcomes(pending, answered)
         await asyncio.to_thread(self._settle_locked, outcomes)
         self.outcomes += outcomes
         await asyncio.to_thread(self._record_now, pending, outcomes, told=told)
