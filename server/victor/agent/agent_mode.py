@@ -91,6 +91,7 @@ class AgentTurn:
                     before_run=self._review_before_command,
                     output=host.command_output,
                     timeout=settings.agent_command_timeout,
+                    trusted=lambda: trust.trusted,
                 )
             )
         self.tool_coordinator = AgentToolCoordinator(
