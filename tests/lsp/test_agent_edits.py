@@ -312,3 +312,30 @@ async def test_the_model_is_told_what_its_code_breaks_of_the_style_card(
     await daemon.chat("add names", mode="agent")
     output = list(tool_results(daemon.last_body()).values())[0][0]
     assert "Style notes: the file now writes double quotes; the card says single" in output
+
+
+async def test_rename_is_one_rename_file_and_the_renamed_file_waits_for_review(
+    daemon: Daemon, workspace: Path
+) -> None:
+    daemon.client.apply_edit_answer = apply_and_save
+    daemon.model.enqueue(
+        calls(("rename_file", {"path": "app.py", "new_path": "lib/greetings.py"})),
+        calls(
+            ("edit_file", {"path": "lib/greetings.py", "old_text": "Bye", "new_text": "Ciao"}),
+            ("read_file", {"path": "app.py"}),
+        ),
+        Reply(text="Moved."),
+    )
+    (workspace / "lib").mkdir()
+    result = await daemon.chat("move it", mode="agent")
+    second = list(tool_results(daemon.last_body()).values())[1:]
+    assert second[0][1] and "waiting for the user's review" in second[0][0]
+    assert second[1][1] and "deleted (or renamed) earlier in this turn" in second[1][0]
+    (edit,) = daemon.client.applied_edits
+    (rename,) = edit["edit"]["documentChanges"]
+    assert rename["kind"] == "rename" and rename["newUri"].endswith("/lib/greetings.py")
+    assert rename["options"] == {"overwrite": False, "ignoreIfExists": False}
+    (outcome,) = result["changes"]
+    assert outcome["status"] == "accepted" and outcome["newUri"] == rename["newUri"]
+    assert not (workspace / "app.py").exists()
+    assert (workspace / "lib" / "greetings.py").read_text() == APP_PY
