@@ -339,3 +339,21 @@ async def test_rename_is_one_rename_file_and_the_renamed_file_waits_for_review(
     assert outcome["status"] == "accepted" and outcome["newUri"] == rename["newUri"]
     assert not (workspace / "app.py").exists()
     assert (workspace / "lib" / "greetings.py").read_text() == APP_PY
+
+
+async def test_two_edits_of_one_file_in_one_round_apply_in_order(
+    daemon: Daemon, workspace: Path
+) -> None:
+    daemon.model.enqueue(
+        calls(
+            ("edit_file", {"path": "app.py", "old_text": "Hello", "new_text": "Hi"}),
+            ("edit_file", {"path": "app.py", "old_text": "Hi, ", "new_text": "Hi there, "}),
+        ),
+        Reply(text="Two edits."),
+    )
+    result = await daemon.chat("edit twice", mode="agent")
+    assert not any(e for _, e in tool_results(daemon.last_body()).values())
+    (edit,) = daemon.client.applied_edits
+    (change,) = edit["edit"]["documentChanges"]
+    assert change["edits"][0]["newText"] == '    return "Hi there, " + name\n'
+    assert [c["status"] for c in result["changes"]] == ["accepted"]

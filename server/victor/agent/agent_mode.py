@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from victor.agent.coordinators.tool_coordinator import ToolCoordinator
-from victor.protocols import ChangeOutcome, FileChange, IAgentHost, ToolSpec
+from victor.protocols import ChangeOutcome, FileChange, IAgentHost, ToolCall, ToolSpec
 from victor.storage.change_log import ChangeLog, ChangeRecord, sha256_of
-from victor.tools.base import ToolRegistry
+from victor.tools.base import ToolRegistry, ToolResult
 from victor.tools.change_set import ChangeSet, ChangeSetAccess
 from victor.tools.edit_tools import edit_tools
 from victor.tools.files import ListDirectoryTool, ReadFileTool
@@ -46,6 +46,12 @@ class AgentToolCoordinator(ToolCoordinator):
         self, query: str, *, enabled: bool | None = None, limit: int | None = None
     ) -> list[ToolSpec]:
         return self.registry.specs() if self.registry is not None else []
+
+    async def execute(self, calls: list[ToolCall]) -> list[ToolResult]:
+        """One call after the other, in the model's order: two edits of one file in one round
+        apply in sequence, and the change set lists files in the order they were changed."""
+        assert self.registry is not None
+        return [await self.registry.execute(call) for call in calls]
 
 
 class AgentTurn:
