@@ -59,3 +59,20 @@ def formatter_conflict(original: str, formatted: str, card: StyleCard) -> str | 
         if problem and not check(original):
             return problem
     return None
+
+
+def introduced_problems(before: str, after: str, card: StyleCard) -> list[str]:
+    """Where ``after`` (a file with an edit in it) breaks ``card`` and ``before`` did not: what
+    the edit introduced (indentation, quotes, line length), measured on the whole file."""
+    language = card.language or ""
+    checks = (
+        lambda t: _indent_problem(t, card, language),
+        lambda t: _quote_problem(t, card, language),
+        lambda t: _length_problem(t, card),
+    )
+    out = []
+    for check in checks:
+        problem = check(after)
+        if problem and not check(before):
+            out.append(problem)
+    return out
