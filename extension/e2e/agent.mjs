@@ -103,7 +103,8 @@ export function registerAgentTests(test, h) {
     // Uncheck agent_b.py (both start checked), then accept.
     const rowB = picker.locator('.monaco-list-row', { hasText: B }).first();
     await until(async () => (await checked(rowB)) === true, 5000, `${B} is not checked at first`);
-    await rowB.locator('.quick-input-list-checkbox, input[type="checkbox"], .monaco-checkbox').first().click();
+    // A click on the row's label toggles its checkbox.
+    await rowB.locator('.quick-input-list-rows').first().click();
     await until(async () => (await checked(rowB)) === false, 5000, `${B} could not be unchecked`);
     if ((await checked(picker.locator('.monaco-list-row', { hasText: A }).first())) !== true) throw new Error(`${A} is not checked`);
     await picker.locator('.quick-input-box input').first().press('Enter');

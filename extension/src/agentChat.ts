@@ -43,7 +43,7 @@ export class AgentChatState implements vscode.Disposable {
 
   constructor(
     client: VictorClient,
-    review: AgentReviewController,
+    private readonly review: AgentReviewController,
     private readonly update: (message: TranscriptMessage) => void,
   ) {
     this.disposables.push(
@@ -102,10 +102,11 @@ export class AgentChatState implements vscode.Disposable {
     answer.changes = changeViews(changes);
   }
 
-  /** The answer finished (completed, stopped or failed). */
-  end(answer: TranscriptMessage): void {
+  /** The answer of `turnId` finished (completed, stopped or failed). */
+  end(answer: TranscriptMessage, turnId: string | undefined): void {
     if (this.current === answer) this.current = undefined;
     delete answer.awaiting;
+    this.review.turnEnded(turnId);
   }
 
   /** Another session is shown: its messages are new objects. */

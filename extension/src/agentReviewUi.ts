@@ -65,6 +65,10 @@ export class AgentReviewController implements vscode.Disposable {
   private queue: Promise<unknown> = Promise.resolve();
   private lastTurn: AgentTurnRecord | undefined;
   private picker: vscode.QuickPick<ReviewItem> | undefined;
+  /** Ends the open review as cancelled, with the turn it belongs to. */
+  private openReview: { turnId: string; cancel: () => void } | undefined;
+  /** Turns whose chat request ended: a review still queued for them is not shown. */
+  private readonly endedTurns = new Set<string>();
   private readonly activityEmitter = new vscode.EventEmitter<ReviewActivity>();
   private readonly turnEmitter = new vscode.EventEmitter<{ turnId: string; applied: number; undone: boolean }>();
   /** A review opened, was hidden (still pending) or closed. */
@@ -96,8 +100,19 @@ export class AgentReviewController implements vscode.Disposable {
     return this.picker !== undefined;
   }
 
+  /**
+   * The chat request of `turnId` ended (answered, stopped or failed): a review of it still open
+   * or queued is stale (the server may not cancel its request), so it ends as cancelled.
+   */
+  turnEnded(turnId: string | undefined): void {
+    if (!turnId) return;
+    this.endedTurns.add(turnId);
+    if (this.endedTurns.size > 50) this.endedTurns.delete(this.endedTurns.values().next().value!);
+    if (this.openReview?.turnId === turnId) this.openReview.cancel();
+  }
+
   private async review(params: ReviewChangesParams, token: vscode.CancellationToken): Promise<ReviewChangesResult> {
-    if (token.isCancellationRequested || params.changes.length === 0) {
+    if (token.isCancellationRequested || params.changes.length === 0 || this.endedTurns.has(params.turnId)) {
       return { results: reviewResults(params.changes, new Map(), new Map(), 'the turn was cancelled') };
     }
     const activity = (state: ReviewState) =>
@@ -163,6 +178,7 @@ export class AgentReviewController implements vscode.Disposable {
       const finish = (decisions: Map<string, Decision> | undefined) => {
         for (const d of disposables) d.dispose();
         if (this.picker === picker) this.picker = undefined;
+        if (this.openReview?.turnId === params.turnId) this.openReview = undefined;
         picker.dispose();
         resolve(decisions);
       };
@@ -179,6 +195,7 @@ export class AgentReviewController implements vscode.Disposable {
         }),
         token.onCancellationRequested(() => finish(undefined)),
       );
+      this.openReview = { turnId: params.turnId, cancel: () => finish(undefined) };
       picker.show();
     });
   }

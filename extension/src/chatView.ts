@@ -322,7 +322,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     } finally {
       if (this.cancel === cts) this.cancel = undefined;
       cts.dispose();
-      this.agent.end(answer);
+      this.agent.end(answer, acc.turnId);
       this.pendingUpdates.delete(answer);
       this.update(answer);
       this.setBusy(false);
