@@ -103,3 +103,26 @@ def test_errors_are_one_clear_line(workspace: Path, env):
     assert denied.returncode == 1
     assert "ANTHROPIC_API_KEY" in denied.stderr and "Traceback" not in denied.stderr
     assert "sk-ant-bad" not in denied.stderr
+
+
+def test_commands_allow_list_deny_in_a_private_file(workspace: Path, env, tmp_path: Path):
+    env = {**env, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    allowed = _victor(
+        "commands", "allow", str(workspace), "--", "pytest", "-q", env=env, cwd=tmp_path
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert "allowed in" in allowed.stdout and "pytest -q" in allowed.stdout
+    store = tmp_path / "config" / "victor" / "allowed-commands.json"
+    assert store.stat().st_mode & 0o777 == 0o600
+    # without a folder: the current directory
+    listed = _victor("commands", "list", env=env, cwd=workspace)
+    assert listed.stdout.splitlines() == ["pytest -q"]
+    assert _victor("commands", "list", env=env, cwd=tmp_path).stdout == ""
+    # a list another user could have written is not the user's word
+    store.chmod(0o666)
+    assert _victor("commands", "list", str(workspace), env=env, cwd=tmp_path).stdout == ""
+    store.chmod(0o600)
+    denied = _victor("commands", "deny", "pytest", "-q", env=env, cwd=workspace)
+    assert denied.returncode == 0 and "removed" in denied.stdout
+    again = _victor("commands", "deny", "pytest", "-q", env=env, cwd=workspace)
+    assert again.returncode == 1 and "was not allowed" in again.stderr

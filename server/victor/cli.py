@@ -120,6 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     untrust.add_argument("folder", nargs="?", type=Path, default=None, help="default: .")
     untrust.set_defaults(func=_untrust)
 
+    commands = sub.add_parser(
+        "commands",
+        help="the commands agent mode may run in a folder without asking",
+        description="victor commands list [DIR] | allow [DIR --] CMD... | deny [DIR --] CMD...  "
+        "(an entry allows every command that starts with it; deny removes one)",
+    )
+    commands.add_argument("action", choices=["list", "allow", "deny"])
+    commands.add_argument("rest", nargs=argparse.REMAINDER, help="[DIR] [--] [COMMAND ...]")
+    commands.set_defaults(func=_commands)
+
     chat = sub.add_parser("chat", help="one turn from the terminal, streamed")
     chat.add_argument("message", help="what to ask")
     chat.add_argument(
@@ -198,6 +208,44 @@ def _untrust(args: argparse.Namespace) -> int:
     parent = store.trusted_by(folder)
     hint = f" (it is trusted through {parent}: untrust that)" if parent else ""
     print(f"victor: {folder} was not in the trusted folders{hint}", file=sys.stderr)
+    return 1
+
+
+def _commands(args: argparse.Namespace) -> int:
+    from victor.config.command_allowlist import CommandAllowlist, command_line
+
+    rest = list(args.rest)
+    if args.action == "list":
+        if len(rest) > 1:
+            raise SystemExit("victor: commands list takes at most one folder")
+        folder, command = Path(rest[0]) if rest else Path.cwd(), []
+    elif "--" in rest:
+        split = rest.index("--")
+        if split > 1:
+            raise SystemExit("victor: one folder before --")
+        folder = Path(rest[0]) if split == 1 else Path.cwd()
+        command = rest[split + 1 :]
+    else:
+        folder, command = Path.cwd(), rest
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise SystemExit(f"victor: {folder}: not a directory")
+    store = CommandAllowlist()
+    if args.action == "list":
+        for entry in store.entries(folder):
+            print(command_line(entry))
+        return 0
+    if not command:
+        raise SystemExit(f"victor: commands {args.action} needs a command, e.g. -- pytest -q")
+    if args.action == "allow":
+        added = store.allow(folder, command)
+        state = "allowed" if added else "already allowed"
+        print(f"{state} in {folder}: {command_line(command)} (in {store.path})")
+        return 0
+    if store.remove(folder, command):
+        print(f"removed from {folder}: {command_line(command)}")
+        return 0
+    print(f"victor: {command_line(command)} was not allowed in {folder}", file=sys.stderr)
     return 1
 
 

@@ -20,8 +20,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnalyticsEvent",
+    "ChangeOutcome",
+    "CommandDecision",
     "Context",
     "ExportResult",
+    "FileChange",
+    "IAgentHost",
     "IAnalyticsExporter",
     "ICompactionStrategy",
     "IConfigProvider",
@@ -29,6 +33,7 @@ __all__ = [
     "IPromptContributor",
     "IToolSelectionStrategy",
     "Message",
+    "OpenText",
     "PromptContext",
     "Role",
     "ToolCall",
@@ -199,6 +204,83 @@ class IToolSelectionStrategy(ABC):
     @abstractmethod
     def select(self, query: str, tools: Sequence[ToolSpec], limit: int) -> list[ToolSpec]:
         """At most ``limit`` of ``tools``, the most useful for ``query`` first."""
+
+
+# --------------------------------------------------------------------------- agent mode
+
+ChangeKind = Literal["edit", "create", "delete", "rename"]
+#: accepted | rejected | conflict (the file changed since) | failed | dropped (turn cancelled)
+ChangeStatus = Literal["accepted", "rejected", "conflict", "failed", "dropped"]
+#: the user's answer to "may the agent run this command?"
+CommandDecision = Literal["once", "always", "deny"]
+
+
+@dataclass(slots=True)
+class FileChange:
+    """One file the agent changed in its turn, as the editor should review it.
+
+    ``path`` / ``new_path`` are absolute. ``before`` is the text the change was computed from
+    (None for a create or a rename), ``after`` the text it leads to (None for a delete or a
+    rename). ``version`` is the editor's document version of ``before`` when the file was open,
+    None when it was read from disk."""
+
+    id: str
+    kind: ChangeKind
+    path: Any  # pathlib.Path; Any keeps this module free of imports
+    before: str | None
+    after: str | None
+    version: int | None = None
+    new_path: Any = None
+
+
+@dataclass(slots=True)
+class ChangeOutcome:
+    """What became of one FileChange."""
+
+    id: str
+    kind: ChangeKind
+    path: Any
+    status: ChangeStatus
+    reason: str | None = None
+    new_path: Any = None
+
+
+@dataclass(slots=True)
+class OpenText:
+    """An editor buffer: its (possibly unsaved) text and version."""
+
+    text: str
+    version: int | None
+
+
+class IAgentHost(ABC):
+    """What agent mode needs from the editor; the LSP layer implements it per request.
+
+    The agent never writes files: it asks the host to have the user review its changes (the
+    editor applies what is accepted) and to approve commands. The ``*_happened`` callbacks
+    stream progress to the user; they must not block."""
+
+    @abstractmethod
+    def open_text(self, path: Any) -> OpenText | None:
+        """The editor's buffer of ``path`` (absolute) when it is open, else None. Called from
+        worker threads: a cheap lookup."""
+
+    @abstractmethod
+    async def review(self, changes: list[FileChange]) -> list[ChangeOutcome]:
+        """Show ``changes`` to the user; one outcome per change (any order)."""
+
+    @abstractmethod
+    async def approve_command(self, command: list[str], cwd: Any) -> CommandDecision:
+        """Ask the user whether the agent may run ``command`` in ``cwd``."""
+
+    def changes_pending(self, changes: list[FileChange]) -> None:  # noqa: B027 - optional
+        """The turn's pending change set grew."""
+
+    def reviewed(self, outcomes: list[ChangeOutcome]) -> None:  # noqa: B027 - optional
+        """A review ended with these outcomes."""
+
+    def command_output(self, call_id: str, text: str) -> None:  # noqa: B027 - optional
+        """A chunk of a running command's output."""
 
 
 def __getattr__(name: str) -> Any:

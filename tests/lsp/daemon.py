@@ -79,6 +79,14 @@ class VictorClient(LanguageClient):
         self.applied_edits: list[dict[str, Any]] = []
         #: ``workspace/configuration`` requests the server made (as JSON)
         self.configuration_requests: list[dict[str, Any]] = []
+        #: how ``workspace/applyEdit`` is answered (default: applied) given its params
+        self.apply_edit_answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        #: ``victor/reviewChanges`` requests, and how they are answered (agent mode)
+        self.review_requests: list[dict[str, Any]] = []
+        self.review_answer: Callable[[dict[str, Any]], Any] | None = None
+        #: ``window/showMessageRequest`` params (as JSON), and the title to answer with
+        self.message_requests: list[dict[str, Any]] = []
+        self.message_request_answer: Callable[[dict[str, Any]], str | None] | None = None
 
 
 def _on_progress(client: VictorClient, params: types.ProgressParams) -> None:
@@ -88,8 +96,30 @@ def _on_progress(client: VictorClient, params: types.ProgressParams) -> None:
 def _on_apply_edit(
     client: VictorClient, params: types.ApplyWorkspaceEditParams
 ) -> types.ApplyWorkspaceEditResult:
-    client.applied_edits.append(client.protocol._converter.unstructure(params))
-    return types.ApplyWorkspaceEditResult(applied=True)
+    raw = client.protocol._converter.unstructure(params)
+    client.applied_edits.append(raw)
+    if client.apply_edit_answer is None:
+        return types.ApplyWorkspaceEditResult(applied=True)
+    answer = client.apply_edit_answer(raw)
+    return types.ApplyWorkspaceEditResult(
+        applied=answer["applied"], failure_reason=answer.get("failureReason")
+    )
+
+
+def _on_review_changes(client: VictorClient, params: Any) -> Any:
+    client.review_requests.append(params)
+    if client.review_answer is None:
+        return {"results": [{"id": c["id"], "status": "accepted"} for c in params["changes"]]}
+    return client.review_answer(params)
+
+
+def _on_message_request(
+    client: VictorClient, params: types.ShowMessageRequestParams
+) -> types.MessageActionItem | None:
+    raw = client.protocol._converter.unstructure(params)
+    client.message_requests.append(raw)
+    title = client.message_request_answer(raw) if client.message_request_answer else None
+    return types.MessageActionItem(title=title) if title is not None else None
 
 
 def _on_configuration(client: VictorClient, params: types.ConfigurationParams) -> list[Any]:
@@ -113,6 +143,8 @@ def make_client(configuration: dict[str, Any] | None) -> VictorClient:
     features[types.PROGRESS] = _on_progress
     features[types.WORKSPACE_APPLY_EDIT] = _on_apply_edit
     features[types.WORKSPACE_CONFIGURATION] = _on_configuration
+    features["victor/reviewChanges"] = _on_review_changes
+    features[types.WINDOW_SHOW_MESSAGE_REQUEST] = _on_message_request
     for method in ("victor/contextUsage", "victor/explanation"):
         features[method] = _recorder(method)
     register_lsp_features(client, features)
@@ -123,6 +155,17 @@ def client_capabilities(*, configuration: bool = True) -> types.ClientCapabiliti
     return types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(
             apply_edit=True,
+            workspace_edit=types.WorkspaceEditClientCapabilities(
+                document_changes=True,
+                resource_operations=[
+                    types.ResourceOperationKind.Create,
+                    types.ResourceOperationKind.Rename,
+                    types.ResourceOperationKind.Delete,
+                ],
+                change_annotation_support=types.ChangeAnnotationsSupportOptions(
+                    groups_on_label=True
+                ),
+            ),
             configuration=configuration,
             workspace_folders=True,
             did_change_configuration=types.DidChangeConfigurationClientCapabilities(

@@ -273,13 +273,15 @@ class AgentOrchestrator:
         prompt_context: dict[str, Any] | None = None,
         task: str = "chat",
         pinned: bool = False,
+        agent: Any = None,
     ) -> AsyncIterator[AgentEvent]:
         """One turn as events: TurnStarted, then TextDelta / ToolCallStarted /
         ToolResultReady / Compacted as they happen, and TurnDone last.
 
         Arguments as for ``chat``. Closing the iterator or cancelling its consumer aborts
         the upstream request; the partial answer is stored, marked interrupted. Provider
-        errors propagate (typed) after the partial answer, if any, was stored.
+        errors propagate (typed) after the partial answer, if any, was stored. ``agent`` (an
+        ``agent.agent_mode.AgentTurn``) runs the turn in agent mode.
         """
         if not isinstance(text, str) or not text.strip():
             raise InvalidArgumentError("message: expected a non-empty string")
@@ -290,7 +292,7 @@ class AgentOrchestrator:
         sid = await self._activate(session_id)
         lock = self._turn_lock.setdefault(sid, asyncio.Lock())
         async with lock:
-            turn = run_turn(self, sid, text, prompt_context, task, pinned)
+            turn = run_turn(self, sid, text, prompt_context, task, pinned, agent)
             async with contextlib.aclosing(turn):
                 async for event in turn:
                     yield event

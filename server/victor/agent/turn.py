@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from victor.agent.agent_mode import review_note
 from victor.agent.coordinators.chat_coordinator import TurnState
 from victor.agent.events import (
     AgentEvent,
@@ -26,6 +27,7 @@ from victor.providers.base import ChatResponse
 from victor.providers.errors import ProviderError
 
 if TYPE_CHECKING:
+    from victor.agent.agent_mode import AgentTurn
     from victor.agent.orchestrator import AgentOrchestrator
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ async def run_turn(
     prompt_context: dict[str, Any] | None,
     task: str,
     pinned: bool,
+    agent: AgentTurn | None = None,
 ) -> AsyncIterator[AgentEvent]:
     """The events of one turn of session ``sid`` (its lock is held by the caller).
 
@@ -48,10 +51,15 @@ async def run_turn(
     """
     turn_id = uuid.uuid4().hex
     yield TurnStarted(sid, turn_id)
+    # Agent mode: what the user's review of the last turn decided, told before the question.
+    text = await review_note(o, sid, text)
+    if agent is not None:
+        agent.begin(o, sid, turn_id)
+    tool_coordinator = agent.tool_coordinator if agent is not None else o._tool_coordinator
     overrides = await o._config_coordinator.session_overrides(session_id=sid)
     config = TurnConfig.resolve(o.settings, o.model, overrides)
     built = await o.build_system_prompt({**(prompt_context or {}), "task": task}, session_id=sid)
-    tools = o._tool_coordinator.select_tools(
+    tools = tool_coordinator.select_tools(
         text, enabled=config.enable_tools, limit=config.max_tools_per_request
     )
     contexts = o._context_coordinator
@@ -94,13 +102,13 @@ async def run_turn(
         state,
         system=built.system,
         tools=tools,
-        tool_coordinator=o._tool_coordinator,
+        tool_coordinator=tool_coordinator,
         window=contexts.budget.window,
         overhead=overhead,
         prepare=prepare,
         model=config.model,
         max_tokens=config.max_tokens,
-        max_rounds=config.max_tool_rounds,
+        max_rounds=agent.max_rounds if agent is not None else config.max_tool_rounds,
     )
     reported = len(reports)
     try:
@@ -115,13 +123,20 @@ async def run_turn(
                     analytics.record(sid, "tool_call", tool=event.name, is_error=event.is_error)
                 yield event
     except (asyncio.CancelledError, GeneratorExit):
+        if agent is not None:
+            agent.cancelled()
         store_interrupted(o, sid, state, "cancelled")
         raise
     except ProviderError as exc:
+        if agent is not None:
+            agent.cancelled(f"the model request failed ({exc.kind})")
         analytics.record(sid, "error", kind=exc.kind, turn_id=turn_id)
         if state.partial_text or len(state.new_messages) > 1:
             store_interrupted(o, sid, state, exc.kind)
         raise
+    extra: dict[str, object] = {}
+    if agent is not None:
+        extra["changes"] = await agent.finish()
     if state.usage.input_tokens:
         usage = state.usage
         actual = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
@@ -157,6 +172,7 @@ async def run_turn(
         context=contexts.usage(sid, overhead),
         compacted=bool(reports),
         tool_rounds=state.rounds,
+        extra=extra,
     )
 
 

@@ -7,11 +7,17 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from victor.agent.orchestrator import AgentOrchestrator
 from victor.config.settings import Settings
 from victor.config.trust import WorkspaceTrust
+from victor.protocols import IAgentHost
 from victor.providers.base import Provider
+
+if TYPE_CHECKING:
+    from victor.agent.agent_mode import AgentTurn
+    from victor.tools.command import Allowlist
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,28 @@ class WorkspaceAgent:
         )
         await agent.style.start(watch=watch)
         return agent
+
+    def agent_turn(self, host: IAgentHost, *, allowlist: Allowlist | None = None) -> AgentTurn:
+        """Agent mode for one turn of this folder: edits reviewed through ``host``; commands
+        only when the folder is trusted, checked against ``allowlist`` (default: the user's
+        allowlist file, see config/command_allowlist.py)."""
+        from victor.agent.agent_mode import AgentTurn
+        from victor.agent.edit_style import EditStyle
+
+        if allowlist is None:
+            from victor.config.command_allowlist import CommandAllowlist
+
+            allowlist = CommandAllowlist()
+        settings = self.orchestrator.settings
+        style = EditStyle(
+            self.root,
+            self.style.style_card,
+            self.trust,
+            format_code=settings.format_generated_code,
+        )
+        return AgentTurn(
+            self.root, host, settings=settings, trust=self.trust, style=style, allowlist=allowlist
+        )
 
     def on_change(self, callback: Callable[[set[Path]], None]) -> None:
         self._change_listeners.append(callback)

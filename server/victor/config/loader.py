@@ -53,6 +53,9 @@ WORKSPACE_FILE_KEYS = frozenset(
 WORKSPACE_FILE_OFF_ONLY = frozenset(
     {"enable_tools", "enable_analytics", "format_generated_code", "inline_completions"}
 )
+# Keys a workspace file may set only to the values named here: a repository may keep chats in
+# ask mode, never put them in agent mode (edits and commands are the user's choice).
+WORKSPACE_FILE_ONLY_VALUES: dict[str, frozenset[str]] = {"default_chat_mode": frozenset({"ask"})}
 _SECRET_KEYS = frozenset({"anthropic_api_key", "openai_api_key"})
 
 
@@ -104,6 +107,15 @@ def screen_workspace_config(
         name = canonical_key(key)
         if name in WORKSPACE_FILE_KEYS:
             accepted[name] = value
+        elif name in WORKSPACE_FILE_ONLY_VALUES:
+            allowed = WORKSPACE_FILE_ONLY_VALUES[name]
+            if isinstance(value, str) and value.lower() in allowed:
+                accepted[name] = value
+            else:
+                choices = ", ".join(sorted(allowed))
+                ignored.append(
+                    IgnoredSetting(source, key, f"a workspace file may only set it to {choices}")
+                )
         elif name in WORKSPACE_FILE_OFF_ONLY:
             if value is False:
                 accepted[name] = value

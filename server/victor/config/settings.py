@@ -80,6 +80,20 @@ class Settings(BaseSettings):
         description="OpenAI-compatible servers: fill-in-the-middle through /v1/completions "
         "('auto' tries it once and falls back to chat completions if the server refuses).",
     )
+    default_chat_mode: Literal["ask", "agent"] = Field(
+        default="ask",
+        description="victor/chat without a mode: 'ask' (read-only tools) or 'agent' (edits and "
+        "commands, under review). A workspace file may only choose 'ask'.",
+    )
+    agent_max_tool_rounds: int = Field(
+        default=25, ge=1, le=200, description="Agent mode: most tool rounds in one turn."
+    )
+    agent_max_files: int = Field(
+        default=20, ge=1, le=500, description="Agent mode: most files one turn may touch."
+    )
+    agent_command_timeout: float = Field(
+        default=120.0, gt=0, le=3600, description="Agent mode: seconds a command may run."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     anthropic_api_key: SecretStr | None = Field(
@@ -110,6 +124,7 @@ class Settings(BaseSettings):
         "compaction_strategy",
         "provider",
         "completion_fim",
+        "default_chat_mode",
         mode="before",
     )
     @classmethod

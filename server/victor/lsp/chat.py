@@ -13,7 +13,7 @@ from victor.lsp.server import VictorServer
 from victor.lsp.streaming import PartialResults
 
 if TYPE_CHECKING:
-    pass
+    from victor.lsp.folders import Folder
 
 # While streaming, let other requests (status, code actions, document changes) run at least
 # this often.
@@ -38,6 +38,7 @@ def setup(server: VictorServer) -> None:
             position=params.position,
             diagnostics=params.diagnostics,
         )
+        mode = params.mode or target.agent.orchestrator.settings.default_chat_mode
         done = await run_turn(
             ls,
             target.agent,
@@ -45,8 +46,9 @@ def setup(server: VictorServer) -> None:
             params.session_id,
             context,
             params.partial_result_token,
+            agent_folder=target.folder if mode == "agent" else None,
         )
-        return turn_result(done)
+        return turn_result(done, mode)
 
     @server.feature("victor/generate")
     @jsonrpc_errors
@@ -67,17 +69,24 @@ async def run_turn(
     token: int | str | None,
     *,
     task: str = "chat",
+    agent_folder: Folder | None = None,
 ) -> TurnDone:
-    """Run one turn, streaming to ``token``; report context usage when done."""
+    """Run one turn, streaming to ``token``; report context usage when done. With
+    ``agent_folder`` the turn runs in agent mode (lsp/agent_review.py is its editor side)."""
     from victor.providers.errors import AuthenticationError, ProviderError
 
     partial = PartialResults(ls, token)
     orchestrator = agent.orchestrator
+    agent_turn = None
+    if agent_folder is not None:
+        from victor.lsp.agent_review import LspAgentHost
+
+        agent_turn = agent.agent_turn(LspAgentHost(ls, agent_folder, partial))
     done: TurnDone | None = None
     last_yield = time.monotonic()
     try:
         async for event in orchestrator.stream_chat(
-            message, session_id=session_id, prompt_context=context, task=task
+            message, session_id=session_id, prompt_context=context, task=task, agent=agent_turn
         ):
             if isinstance(event, TurnStarted):
                 partial.started(event.session_id, event.turn_id)
@@ -135,9 +144,9 @@ async def notify_context(ls: VictorServer, session_id: str, orchestrator: Any) -
     )
 
 
-def turn_result(done: TurnDone) -> dict[str, Any]:
+def turn_result(done: TurnDone, mode: str = "ask") -> dict[str, Any]:
     usage = done.response.usage
-    return {
+    result = {
         "sessionId": done.session_id,
         "turnId": done.turn_id,
         "content": done.response.content,
@@ -155,4 +164,11 @@ def turn_result(done: TurnDone) -> dict[str, Any]:
             "percent": done.context.percent,
         },
         "compacted": done.compacted,
+        "mode": mode,
     }
+    if mode == "agent":
+        from victor.lsp.agent_review import outcome_json
+
+        changes = done.extra.get("changes") or []
+        result["changes"] = [outcome_json(o) for o in changes]  # type: ignore[union-attr]
+    return result

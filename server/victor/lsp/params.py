@@ -62,6 +62,23 @@ class ChatParams(_Message):
     diagnostics: list[DiagnosticP] | None = Field(None, max_length=1000)
     workspace_folder: str | None = Field(None, max_length=8192)
     partial_result_token: int | str | None = None
+    #: "ask" (read-only tools) or "agent" (edits and commands under review); default: the
+    #: ``defaultChatMode`` setting
+    mode: Literal["ask", "agent"] | None = None
+
+
+class CommandsParams(_Params):
+    """``victor/commands/list|allow|remove``."""
+
+    workspace_folder: str | None = Field(None, max_length=8192)
+    command: list[str] | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("command")
+    @classmethod
+    def _argv(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not all(arg and "\0" not in arg for arg in value):
+            raise ValueError("expected non-empty strings without NUL characters")
+        return value
 
 
 class GenerateParams(_Params):

@@ -170,6 +170,7 @@ def create_server() -> VictorServer:
     from victor.lsp import (
         chat,
         code_actions,
+        commands,
         inline_completion,
         lifecycle,
         queries,
@@ -178,7 +179,8 @@ def create_server() -> VictorServer:
     )
 
     server = VictorServer()
-    for module in (lifecycle, chat, sessions, queries, code_actions, inline_completion, trust):
+    modules = (lifecycle, chat, sessions, queries, code_actions, inline_completion, trust, commands)
+    for module in modules:
         module.setup(server)
     return server
 

@@ -58,6 +58,14 @@ class PartialResults:
                 }
             )
 
+    def send(self, value: dict[str, Any]) -> None:
+        """A partial result of its own (agent mode: ``changes``, ``review``, ``toolOutput``),
+        after the text streamed so far."""
+        if self.token is None:
+            return
+        self.flush()
+        self._send(value)
+
     def flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from victor.protocols import Message
+
+if TYPE_CHECKING:
+    from victor.storage.change_log import ChangeRecord
 
 _HEADINGS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool result"}
 
@@ -31,6 +35,7 @@ def render_markdown(
     updated_at: float,
     summary: str | None,
     messages: list[Message],
+    changes: list[ChangeRecord] | None = None,
 ) -> str:
     lines = [f"# {title or 'Untitled session'}", ""]
     lines.append(
@@ -42,7 +47,29 @@ def render_markdown(
         lines += ["## Summary of earlier conversation", "", summary.strip(), ""]
     for message in messages:
         lines += _render_message(message)
+    if changes:
+        lines += _render_changes(changes)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _render_changes(changes: list[ChangeRecord]) -> list[str]:
+    """What agent mode changed: file, kind, outcome and the hashes of the text before/after."""
+    out = ["## Changes made by the agent", ""]
+    out.append("| turn | file | change | status | before sha256 | after sha256 |")
+    out.append("|---|---|---|---|---|---|")
+    for c in changes:
+        name = f"{c.path} -> {c.new_path}" if c.new_path else c.path
+        status = f"{c.status} ({c.reason})" if c.reason else c.status
+        cells = [c.turn_id[:8], name, c.kind, status, c.before_sha256, c.after_sha256]
+        out.append("| " + " | ".join(_cell(v) for v in cells) + " |")
+    out.append("")
+    return out
+
+
+def _cell(value: str | None) -> str:
+    if value is None:
+        return "—"
+    return f"`{value}`" if len(value) == 64 else value.replace("|", "\\|").replace("\n", " ")
 
 
 def _render_message(message: Message) -> list[str]:

@@ -59,6 +59,33 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX sessions_by_update ON sessions(updated_at)",
         ],
     ),
+    (
+        2,
+        [
+            # What agent mode changed: one row per reviewed (or dropped) change. Hashes, not
+            # texts: the export says what changed without copying code into the store twice.
+            """
+            CREATE TABLE agent_changes (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                turn_id TEXT NOT NULL,
+                change_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('edit', 'create', 'delete', 'rename')),
+                path TEXT NOT NULL,
+                new_path TEXT,
+                status TEXT NOT NULL
+                    CHECK (status IN ('accepted', 'rejected', 'conflict', 'failed', 'dropped')),
+                reason TEXT,
+                before_sha256 TEXT,
+                after_sha256 TEXT,
+                created_at REAL NOT NULL,
+                -- 0 until the model was told the outcome (at the start of its next turn)
+                told INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX agent_changes_by_session ON agent_changes(session_id, id)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -250,6 +250,8 @@ class SessionStore:
         return [codec.decode(r) for r in (*saved, *tail)]
 
     def export_markdown(self, session_id: str) -> str:
+        from victor.storage.change_log import ChangeLog
+
         info = self.get_session(session_id)
         return render_markdown(
             session_id=info.id,
@@ -258,6 +260,7 @@ class SessionStore:
             updated_at=info.updated_at,
             summary=info.summary,
             messages=self.transcript(session_id),
+            changes=ChangeLog(self).changes(session_id),
         )
 
     def close(self) -> None:

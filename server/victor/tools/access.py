@@ -114,6 +114,11 @@ class WorkspaceAccess:
                 return text
         return None
 
+    def added_files(self, base: Path) -> list[Path]:
+        """Files that exist only in the tools' view, not on disk (agent mode: created in this
+        turn), under ``base``. None here."""
+        return []
+
     def ignored(self, paths: list[Path], timeout: float = 10.0) -> set[Path]:
         return is_git_ignored(self.root, paths, timeout)
 

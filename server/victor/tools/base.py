@@ -6,6 +6,7 @@ integer"), not a reason to abort the turn, so every failure becomes an ``is_erro
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # A safety net over the tools' own caps: one result must never flood the context window.
 MAX_RESULT_CHARS = 100_000
+
+#: the id of the tool call being run (a tool that streams output tags it with this id)
+CURRENT_CALL_ID: contextvars.ContextVar[str] = contextvars.ContextVar("tool_call_id", default="")
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -88,6 +92,7 @@ class ToolRegistry:
             arguments = validate_arguments(tool.spec.input_schema, call.arguments)
         except ToolError as exc:
             return ToolResult(f"invalid arguments for {call.name}: {exc}", True)
+        token = CURRENT_CALL_ID.set(call.id)
         try:
             result = await tool.run(arguments)
         except ToolError as exc:
@@ -95,6 +100,8 @@ class ToolRegistry:
         except Exception as exc:  # the model gets a message; the log gets the traceback
             log.exception("tool %s failed", call.name)
             return ToolResult(f"{call.name} failed: {type(exc).__name__}: {exc}", True)
+        finally:
+            CURRENT_CALL_ID.reset(token)
         if len(result.content) > MAX_RESULT_CHARS:
             cut = result.content[:MAX_RESULT_CHARS]
             note = f"\n[output cut at {MAX_RESULT_CHARS} characters]"

@@ -213,10 +213,13 @@ class SearchTextTool(Tool):
             if time.monotonic() > deadline:
                 raise BudgetSpent  # git may have given up: do not search what it did not judge
             safe = [p for p in safe if p not in ignored]
-        return safe
+        return safe + [p for p in self.access.added_files(base) if p not in safe]
 
     def _lines(self, path: Path) -> list[str] | None:
-        text = self.access.open_text(Path(os.path.realpath(path)), self.access.relative(path))
+        try:
+            text = self.access.open_text(Path(os.path.realpath(path)), self.access.relative(path))
+        except ToolError:
+            return None  # deleted earlier in an agent turn: nothing to search
         if text is not None:
             return list(buffer_lines(text))
         try:

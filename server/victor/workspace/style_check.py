@@ -59,3 +59,15 @@ def formatter_conflict(original: str, formatted: str, card: StyleCard) -> str | 
         if problem and not check(original):
             return problem
     return None
+
+
+def style_problems(text: str, card: StyleCard) -> list[str]:
+    """Where ``text`` (code about to be written into a file) breaks ``card``: indentation,
+    quotes, line length. Said to the model so it can fix its edit."""
+    language = card.language or ""
+    found = [
+        _indent_problem(text, card, language),
+        _quote_problem(text, card, language),
+        _length_problem(text, card),
+    ]
+    return [problem for problem in found if problem]
