@@ -30,7 +30,27 @@ const CHECK_SCRIPT = [
 export function registerAgentTests(test, h) {
   const file = (name) => join(h.workspace, name);
   const read = (name) => (existsSync(file(name)) ? readFileSync(file(name), 'utf8') : undefined);
-  const state = { answer: undefined };
+  const state = { answer: undefined, approved: false };
+
+  /**
+   * Approves the check command from its notification ("Run once"), after checking the
+   * notification names the command line and the chat shows the turn waits for the answer.
+   */
+  async function approve() {
+    const page = h.page();
+    const toast = page.locator('.notification-toast', { hasText: 'Victor agent wants to run' }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    const message = await toast.innerText();
+    if (!message.includes(`python3 ${CHECK}`)) throw new Error(`the approval does not show the command line: ${message}`);
+    await h.chat().locator('.awaiting', { hasText: 'Waiting for your answer' }).waitFor({ timeout: 10_000 });
+    // The toast slides in: click until it goes away.
+    for (let attempt = 0; attempt < 5 && (await toast.isVisible()); attempt++) {
+      await toast.locator('.monaco-button', { hasText: 'Run once' }).first().click({ timeout: 5000 }).catch(() => {});
+      await toast.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
+    }
+    if (await toast.isVisible()) throw new Error('the approval notification did not go away after "Run once"');
+    state.approved = true;
+  }
 
   /** Polls `check` (returning a truthy value when done) until `ms` pass; throws `what`. */
   async function until(check, ms, what) {
@@ -41,7 +61,7 @@ export function registerAgentTests(test, h) {
       if (last) return last;
       await h.sleep(200);
     }
-    throw new Error(typeof what === 'function' ? what() : what);
+    throw new Error(typeof what === 'function' ? await what() : what);
   }
 
   test('agent turn: review shows both diffs; accept one file, reject the other; the disk matches', 150_000, async () => {
@@ -72,26 +92,33 @@ export function registerAgentTests(test, h) {
     state.answer = answer;
     if (!(await answer.locator('.badge-agent').count())) throw new Error('the answer is not marked as an agent turn');
 
-    // The review: a multi-select list of the files, and a diff per file.
+    // The review: a multi-select list of the files, and a diff per file. The server may ask to
+    // approve the command first (the review comes before the command runs, either way).
     const picker = page.locator('.quick-input-widget', { hasText: 'review 2 changes' });
-    await picker.waitFor({ state: 'visible', timeout: 60_000 });
+    const toast = page.locator('.notification-toast', { hasText: 'Victor agent wants to run' }).first();
+    await until(async () => (await picker.isVisible()) || (await toast.isVisible()), 60_000, 'neither the review nor the approval showed up');
+    if (!(await picker.isVisible())) await approve();
+    await picker.waitFor({ state: 'visible', timeout: 30_000 });
     for (const [name, before, after] of [
       [A, 'return a + b', 'Add two numbers.'],
       [B, 'return a - b', 'Subtract b from a.'],
     ]) {
-      const tab = page.locator('.tabs-container .tab', { hasText: `${name} (Victor agent` }).first();
-      await tab.waitFor({ timeout: 20_000 });
-      await tab.click();
+      // Both diffs are open as tabs; the list's diff button brings one to the front.
+      await page.locator('.tabs-container .tab', { hasText: `${name} (Victor agent` }).first().waitFor({ timeout: 20_000 });
+      const row = picker.locator('.monaco-list-row', { hasText: name }).first();
+      await row.hover();
+      await row.locator('.action-label[aria-label="Show the diff"], .action-label[title="Show the diff"]').first().click();
+      await page.locator('.tabs-container .tab.active', { hasText: `${name} (Victor agent` }).first().waitFor({ timeout: 10_000 });
       const diff = page.locator('.editor-group-container.active .monaco-diff-editor').first();
       const modified = await until(
         async () => {
-          const text = await diff.locator('.editor.modified .view-lines').first().innerText().catch(() => '');
+          const text = nbsp(await diff.locator('.editor.modified .view-lines').first().innerText().catch(() => ''));
           return text.includes(after) ? text : undefined;
         },
         15_000,
-        `the diff of ${name} does not show the agent's text`,
+        async () => `the diff of ${name} does not show the agent's text; diff editors show: ${JSON.stringify(await page.locator('.monaco-diff-editor').allInnerTexts())}`,
       );
-      const original = await diff.locator('.editor.original .view-lines').first().innerText();
+      const original = nbsp(await diff.locator('.editor.original .view-lines').first().innerText());
       if (!original.includes(before) || original.includes(after)) throw new Error(`the diff of ${name} has the wrong original:\n${original}`);
       if (!modified.includes(before)) throw new Error(`the agent's side of ${name} lost the rest of the file:\n${modified}`);
     }
@@ -123,16 +150,7 @@ export function registerAgentTests(test, h) {
     const chat = h.chat();
     const answer = state.answer;
     if (!answer) throw new Error('the review test did not get far enough');
-    const toast = page.locator('.notification-toast', { hasText: 'Victor agent wants to run' }).first();
-    await toast.waitFor({ timeout: 30_000 });
-    const message = await toast.innerText();
-    if (!message.includes(`python3 ${CHECK}`)) throw new Error(`the approval does not show the command line: ${message}`);
-    await chat.locator('.awaiting', { hasText: 'Waiting for your answer' }).waitFor({ timeout: 10_000 });
-    // The toast slides in: click until it goes away.
-    for (let attempt = 0; attempt < 5 && (await toast.isVisible()); attempt++) {
-      await toast.locator('.monaco-button', { hasText: 'Run once' }).first().click({ timeout: 5000 }).catch(() => {});
-      await toast.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
-    }
+    if (!state.approved) await approve();
     // The first line shows while the command still runs (it waits for the go file).
     const output = answer.locator('.tool-output').first();
     await until(async () => (await output.innerText().catch(() => '')).includes('agent check: started'), 30_000, 'no streamed output in the chat');
@@ -165,6 +183,9 @@ export function registerAgentTests(test, h) {
     await h.postModelControl('/_control/reset', {});
   });
 }
+
+/** Monaco renders spaces as no-break spaces. */
+const nbsp = (text) => text.replace(/\u00a0/g, ' ');
 
 /** Whether a quick pick row's checkbox is checked (undefined when none is found). */
 async function checked(row) {

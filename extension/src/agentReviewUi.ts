@@ -117,7 +117,7 @@ export class AgentReviewController implements vscode.Disposable {
     }
     const activity = (state: ReviewState) =>
       this.activityEmitter.fire({ sessionId: params.sessionId, turnId: params.turnId, state, files: params.changes.length });
-    const virtualDocs: vscode.Uri[] = [];
+    const virtualDocs = new Map<string, [vscode.Uri, vscode.Uri]>();
     try {
       for (const change of params.changes.slice(0, DIFFS_SHOWN)) await this.showDiff(change, virtualDocs);
       activity('open');
@@ -132,17 +132,20 @@ export class AgentReviewController implements vscode.Disposable {
       return { results };
     } finally {
       activity('closed');
-      await closeDiffs(virtualDocs);
+      await closeDiffs([...virtualDocs.values()].flat());
     }
   }
 
-  /** Opens the before/after diff of one change (renames have none). */
-  private async showDiff(change: ReviewChange, virtualDocs: vscode.Uri[]): Promise<void> {
+  /** Opens (or brings to the front) the before/after diff of one change (renames have none). */
+  private async showDiff(change: ReviewChange, virtualDocs: Map<string, [vscode.Uri, vscode.Uri]>): Promise<void> {
     if (change.kind === 'rename') return;
     const original = uriOf(change.uri);
-    const before = proposals.add(original, change.before ?? '');
-    const after = proposals.add(original, change.after ?? '');
-    virtualDocs.push(before, after);
+    let pair = virtualDocs.get(change.id);
+    if (!pair) {
+      pair = [proposals.add(original, change.before ?? ''), proposals.add(original, change.after ?? '')];
+      virtualDocs.set(change.id, pair);
+    }
+    const [before, after] = pair;
     await vscode.commands.executeCommand('vscode.diff', before, after, `${label(change.uri)} (Victor agent: ${describeChange(change)})`, {
       preview: false,
       preserveFocus: true,
@@ -153,7 +156,7 @@ export class AgentReviewController implements vscode.Disposable {
   private ask(
     params: ReviewChangesParams,
     token: vscode.CancellationToken,
-    virtualDocs: vscode.Uri[],
+    virtualDocs: Map<string, [vscode.Uri, vscode.Uri]>,
     activity: (state: ReviewState) => void,
   ): Promise<Map<string, Decision> | undefined> {
     const picker = vscode.window.createQuickPick<ReviewItem>();

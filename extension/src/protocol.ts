@@ -73,6 +73,8 @@ export interface ChatResult {
 
 export type ChangeKind = 'edit' | 'create' | 'delete' | 'rename';
 export type ChangeStatus = 'accepted' | 'rejected' | 'conflict' | 'failed';
+/** What became of a change: a review status, or `dropped` (the turn stopped before its review). */
+export type OutcomeStatus = ChangeStatus | 'dropped';
 
 /** A change of the agent's pending change set, as streamed (`$/progress {changes}`). */
 export interface PendingChange {
@@ -84,7 +86,7 @@ export interface PendingChange {
 
 /** What became of one change after review (`$/progress {review}`, ChatResult.changes). */
 export interface ChangeOutcome extends PendingChange {
-  status: ChangeStatus;
+  status: OutcomeStatus;
   reason?: string;
 }
 

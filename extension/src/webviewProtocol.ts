@@ -1,5 +1,5 @@
 // Messages between the extension and the chat webview. Shared by both sides (types only).
-import type { ChangeKind, ChangeStatus, ChatMode } from './protocol';
+import type { ChangeKind, ChatMode, OutcomeStatus } from './protocol';
 
 export interface ToolView {
   id: string;
@@ -16,7 +16,7 @@ export interface ChangeView {
   id: string;
   kind: ChangeKind;
   label: string;
-  status: 'pending' | ChangeStatus;
+  status: 'pending' | OutcomeStatus;
   reason?: string;
 }
 

@@ -55,6 +55,7 @@ const STATUS_TEXT: Record<ChangeView['status'], string> = {
   rejected: 'rejected',
   conflict: 'conflict',
   failed: 'failed',
+  dropped: 'dropped (not reviewed)',
 };
 
 const KIND_MARK: Record<ChangeView['kind'], string> = { edit: 'M', create: 'A', delete: 'D', rename: 'R' };
