@@ -178,6 +178,29 @@ export function registerAgentTests(test, h) {
     await until(() => read(A) === A_BEFORE, 20_000, () => `${A} was not restored:\n${read(A)}`);
     if (read(B) !== B_BEFORE) throw new Error(`${B} changed by the undo:\n${read(B)}`);
     await answer.locator('.badge', { hasText: 'Undone' }).waitFor({ timeout: 10_000 });
+  });
+
+  test('agent turn: Stop during the review closes it and leaves the file as it was', 60_000, async () => {
+    const page = h.page();
+    const chat = h.chat();
+    await h.postModelControl('/_control/reset', {});
+    await h.postModelControl('/_control/script', {
+      replies: [
+        { text: 'Editing.', tool_calls: [{ name: 'edit_file', input: { path: A, old_text: 'a + b', new_text: 'b + a' } }] },
+        { text: 'Swapped the operands.' },
+      ],
+    });
+    const answer = await h.sendMessage('Swap the operands in add.');
+    // The turn ends with the change pending: its review opens; Stop instead of deciding.
+    const picker = page.locator('.quick-input-widget', { hasText: 'review 1 change' });
+    await picker.waitFor({ state: 'visible', timeout: 30_000 });
+    await chat.locator('#stop').click();
+    await picker.waitFor({ state: 'hidden', timeout: 10_000 });
+    await answer.locator('.badge', { hasText: 'Stopped' }).waitFor({ timeout: 10_000 });
+    await answer.locator('.change.change-dropped', { hasText: A }).waitFor({ timeout: 10_000 });
+    await page.locator('.tabs-container .tab', { hasText: '(Victor agent' }).first().waitFor({ state: 'detached', timeout: 10_000 });
+    await h.sleep(500);
+    if (read(A) !== A_BEFORE) throw new Error(`${A} changed although the turn was stopped before its review:\n${read(A)}`);
     // Back to Ask for whatever runs next.
     await chat.locator('#mode-ask').click();
     await h.postModelControl('/_control/reset', {});

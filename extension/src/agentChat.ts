@@ -102,6 +102,12 @@ export class AgentChatState implements vscode.Disposable {
     answer.changes = changeViews(changes);
   }
 
+  /** The turn stopped or failed: the server dropped the changes nobody reviewed. */
+  dropUnreviewed(answer: TranscriptMessage, changes: readonly ChangeActivity[]): void {
+    if (!changes.some((c) => !c.status)) return;
+    answer.changes = changeViews(changes.map((c) => (c.status ? c : { ...c, status: 'dropped', reason: 'not reviewed: the turn stopped' })));
+  }
+
   /** The answer of `turnId` finished (completed, stopped or failed). */
   end(answer: TranscriptMessage, turnId: string | undefined): void {
     if (this.current === answer) this.current = undefined;

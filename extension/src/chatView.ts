@@ -311,6 +311,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       answer.streaming = false;
       answer.text = acc.finish();
       if (acc.sessionId && !this.sessionId) this.sessionId = acc.sessionId;
+      this.agent.dropUnreviewed(answer, acc.changes);
       if (cts.token.isCancellationRequested || errorCode(error) === ErrorCodes.RequestCancelled || isCancellation(error)) {
         answer.interrupted = true;
       } else {
