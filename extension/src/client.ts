@@ -13,13 +13,12 @@ import {
   ShowMessageNotification,
   ShowMessageRequest,
   State,
-  type MessageActionItem,
-  type ShowMessageRequestParams,
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './backoff';
 import { inlineCompletionMiddleware } from './inlineCompletions';
+import { showMessageRequest } from './messageRequest';
 import { ServerInstaller, ServerSetupError } from './serverInstall';
 import {
   Methods,
@@ -380,24 +379,10 @@ export class VictorClient implements vscode.Disposable {
     });
     // Replaces the client's own handler (registered before this one): same dialog, plus the
     // event the chat view shows "waiting for your answer" from (agent command approvals).
-    client.onRequest(ShowMessageRequest.type, (params) => this.showMessageRequest(params));
+    client.onRequest(ShowMessageRequest.type, (params) =>
+      showMessageRequest(params, (message, pending) => this.messageRequestEmitter.fire({ message, pending })),
+    );
     return client;
-  }
-
-  private async showMessageRequest(params: ShowMessageRequestParams): Promise<MessageActionItem | undefined> {
-    const actions = params.actions ?? [];
-    const show =
-      params.type === MessageType.Error
-        ? vscode.window.showErrorMessage
-        : params.type === MessageType.Warning
-          ? vscode.window.showWarningMessage
-          : vscode.window.showInformationMessage;
-    this.messageRequestEmitter.fire({ message: params.message, pending: true });
-    try {
-      return await show(params.message, ...actions);
-    } finally {
-      this.messageRequestEmitter.fire({ message: params.message, pending: false });
-    }
   }
 
   /**
