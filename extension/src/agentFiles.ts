@@ -68,14 +68,20 @@ export async function writeText(uri: vscode.Uri, text: string, current: FileStat
     const error = await apply(edit, 'edit the file');
     if (error) return error;
   }
-  if (doc.getText() !== text) return `${vscode.workspace.asRelativePath(uri)} does not hold the expected text after the edit`;
-  // Saved even when unchanged here: a following command must see the text on disk.
+  // The editor turns inserted line breaks into the document's own (CRLF or LF).
+  if (!sameLines(doc.getText(), text)) return `${vscode.workspace.asRelativePath(uri)} does not hold the expected text after the edit`;
+  // Saved also when the edit was empty but the buffer held unsaved text: a following command
+  // must see on disk what the agent saw.
   try {
     if (doc.isDirty && !(await doc.save())) return `${vscode.workspace.asRelativePath(uri)} could not be saved`;
   } catch (error) {
     return `saving ${vscode.workspace.asRelativePath(uri)}: ${errorMessage(error)}`;
   }
   return undefined;
+}
+
+function sameLines(a: string, b: string): boolean {
+  return a.replace(/\r\n?/g, '\n') === b.replace(/\r\n?/g, '\n');
 }
 
 export async function deleteFile(uri: vscode.Uri): Promise<string | undefined> {

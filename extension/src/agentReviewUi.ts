@@ -223,7 +223,9 @@ export class AgentReviewController implements vscode.Disposable {
         const error = await applyChange(change, state);
         outcomes.set(change.id, error ? { error } : {});
         if (!error) {
-          const record: AppliedChange = { id: change.id, kind: change.kind, uri: change.uri, before: change.before, after: change.after };
+          // What the file holds now (line breaks, format on save), for undo to compare with.
+          const after = change.after === null ? null : ((await fileState(uriOf(change.uri))).text ?? change.after);
+          const record: AppliedChange = { id: change.id, kind: change.kind, uri: change.uri, before: change.before, after };
           if (change.newUri) record.newUri = change.newUri;
           applied.push(record);
         }
