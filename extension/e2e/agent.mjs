@@ -2,7 +2,9 @@
 // files and then runs a check command. Before the command runs the server asks for a review
 // (victor/reviewChanges): both diffs open, one file is accepted and the other rejected, and the
 // disk must match. The command is approved from its notification and its output streams into
-// the chat; "Undo this turn" then restores the accepted file. Registered by run.mjs.
+// the chat; "Undo this turn" then restores the accepted file. Then: undo of a file the user
+// changed since asks first; Stop during a review closes it and writes nothing. Registered by
+// run.mjs (E2E_ONLY="workbench loads|agent turn" runs just these).
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -177,6 +179,37 @@ export function registerAgentTests(test, h) {
     await answer.locator('.undo-turn').click();
     await until(() => read(A) === A_BEFORE, 20_000, () => `${A} was not restored:\n${read(A)}`);
     if (read(B) !== B_BEFORE) throw new Error(`${B} changed by the undo:\n${read(B)}`);
+    await answer.locator('.badge', { hasText: 'Undone' }).waitFor({ timeout: 10_000 });
+  });
+
+  test('agent turn: undo asks before restoring a file changed since', 60_000, async () => {
+    const page = h.page();
+    await h.postModelControl('/_control/reset', {});
+    await h.postModelControl('/_control/script', {
+      replies: [
+        { text: 'Editing.', tool_calls: [{ name: 'edit_file', input: { path: A, old_text: 'a + b', new_text: 'b + a' } }] },
+        { text: 'Swapped.' },
+      ],
+    });
+    const answer = await h.sendMessage('Swap the operands in add.');
+    const picker = page.locator('.quick-input-widget', { hasText: 'review 1 change' });
+    await picker.waitFor({ state: 'visible', timeout: 30_000 });
+    await picker.locator('.quick-input-box input').first().press('Enter');
+    await until(() => read(A)?.includes('return b + a'), 20_000, () => `${A} was not edited:\n${read(A)}`);
+    await h.waitForAnswerDone(answer, 30_000);
+    // The user edits the file after the agent (in the editor, saved).
+    await h.openFile(A);
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('# mine');
+    await page.keyboard.press('Control+S');
+    await until(() => read(A)?.includes('# mine'), 10_000, `${A} was not saved with the user's line`);
+    await answer.locator('.undo-turn').click();
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'changed since' });
+    await dialog.waitFor({ timeout: 10_000 });
+    if (read(A) === A_BEFORE) throw new Error('the file was restored before the user answered');
+    await dialog.locator('.monaco-button', { hasText: 'Restore Anyway' }).first().click();
+    await until(() => read(A) === A_BEFORE, 20_000, () => `${A} was not restored:\n${read(A)}`);
     await answer.locator('.badge', { hasText: 'Undone' }).waitFor({ timeout: 10_000 });
   });
 

@@ -609,6 +609,7 @@ registerAgentTests(test, {
     await page.locator('.activitybar .action-item a[aria-label^="Victor"], .activitybar .action-item[aria-label^="Victor"]').first().click();
     await chat().locator('#input').waitFor({ state: 'visible', timeout: 30_000 });
   },
+  openFile,
   sendMessage,
   waitForAnswerDone,
   postModelControl,
