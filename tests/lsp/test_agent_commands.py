@@ -198,3 +198,26 @@ async def test_cancel_kills_the_command_and_its_children_and_drops_pending_edits
     assert caught.value.code == -32800
     await eventually(lambda: asyncio.sleep(0, not any(_alive(pid) for pid in pids)))
     os.remove(pids_file)
+
+
+async def test_trust_revoked_during_a_turn_stops_commands(
+    start: StartDaemon, proj: Path, config_home: Path
+) -> None:
+    daemon = await agent_daemon(start, proj, config_home)
+    argv = ["python3", "-c", "open('ran.txt', 'w')"]
+    await daemon.request("victor/commands/allow", {"command": argv})
+    slow_then_run = calls(run(argv), text="thinking " * 30)
+    slow_then_run.delay = 0.05
+    daemon.model.enqueue(slow_then_run, Reply(text="ok"))
+    token = "revoke"
+    _, future = daemon.send(
+        "victor/chat", {"message": "run", "mode": "agent", "partialResultToken": token}
+    )
+    await eventually(
+        lambda: asyncio.sleep(0, any("delta" in p for p in daemon.client.partials.get(token, [])))
+    )
+    daemon.client.protocol.notify("victor/setTrust", {"trusted": False})
+    await asyncio.wait_for(future, 60)
+    (output, is_error), *_ = tool_results(daemon.last_body()).values()
+    assert is_error and "no longer trusted" in output
+    assert not (proj / "ran.txt").exists()

@@ -24,6 +24,13 @@ def apply_and_save(params: dict) -> dict:
     return {"applied": True}
 
 
+async def style_ready(daemon: Daemon) -> None:
+    async def ready() -> bool:
+        return (await daemon.request("victor/status"))["ready"]
+
+    await eventually(ready, timeout=60)
+
+
 def project(tmp_path: Path) -> Path:
     return make_folder(tmp_path / "proj", {"app.py": APP_PY, "util.py": UTIL_PY})
 
@@ -269,7 +276,7 @@ async def test_written_code_follows_the_style_card_in_a_trusted_folder(
     # pyproject: ruff, single quotes. The model writes double quotes; ruff (trusted folder,
     # agreeing with the card) writes them the workspace's way, for the new text only.
     daemon = await start([workspace], init_options={"trustedWorkspace": True})
-    await eventually(lambda: daemon.request("victor/status"), timeout=60)
+    await style_ready(daemon)
     daemon.model.enqueue(
         calls(
             (
@@ -291,3 +298,62 @@ async def test_written_code_follows_the_style_card_in_a_trusted_folder(
     assert text_edit["range"]["start"]["line"] == 5  # only the edited line
     output = list(tool_results(daemon.last_body()).values())[0][0]
     assert "formatted with ruff format" in output
+
+
+async def test_the_model_is_told_what_its_code_breaks_of_the_style_card(
+    daemon: Daemon, workspace: Path
+) -> None:
+    # Untrusted: no formatter runs. The card says single quotes (pyproject: ruff quote-style).
+    await style_ready(daemon)
+    daemon.model.enqueue(
+        calls(("create_file", {"path": "names.py", "content": 'A = "x"\nB = "y"\n'})),
+        Reply(text="Done."),
+    )
+    await daemon.chat("add names", mode="agent")
+    output = list(tool_results(daemon.last_body()).values())[0][0]
+    assert "Style notes: the file now writes double quotes; the card says single" in output
+
+
+async def test_rename_is_one_rename_file_and_the_renamed_file_waits_for_review(
+    daemon: Daemon, workspace: Path
+) -> None:
+    daemon.client.apply_edit_answer = apply_and_save
+    daemon.model.enqueue(
+        calls(("rename_file", {"path": "app.py", "new_path": "lib/greetings.py"})),
+        calls(
+            ("edit_file", {"path": "lib/greetings.py", "old_text": "Bye", "new_text": "Ciao"}),
+            ("read_file", {"path": "app.py"}),
+        ),
+        Reply(text="Moved."),
+    )
+    (workspace / "lib").mkdir()
+    result = await daemon.chat("move it", mode="agent")
+    second = list(tool_results(daemon.last_body()).values())[1:]
+    assert second[0][1] and "waiting for the user's review" in second[0][0]
+    assert second[1][1] and "deleted (or renamed) earlier in this turn" in second[1][0]
+    (edit,) = daemon.client.applied_edits
+    (rename,) = edit["edit"]["documentChanges"]
+    assert rename["kind"] == "rename" and rename["newUri"].endswith("/lib/greetings.py")
+    assert rename["options"] == {"overwrite": False, "ignoreIfExists": False}
+    (outcome,) = result["changes"]
+    assert outcome["status"] == "accepted" and outcome["newUri"] == rename["newUri"]
+    assert not (workspace / "app.py").exists()
+    assert (workspace / "lib" / "greetings.py").read_text() == APP_PY
+
+
+async def test_two_edits_of_one_file_in_one_round_apply_in_order(
+    daemon: Daemon, workspace: Path
+) -> None:
+    daemon.model.enqueue(
+        calls(
+            ("edit_file", {"path": "app.py", "old_text": "Hello", "new_text": "Hi"}),
+            ("edit_file", {"path": "app.py", "old_text": "Hi, ", "new_text": "Hi there, "}),
+        ),
+        Reply(text="Two edits."),
+    )
+    result = await daemon.chat("edit twice", mode="agent")
+    assert not any(e for _, e in tool_results(daemon.last_body()).values())
+    (edit,) = daemon.client.applied_edits
+    (change,) = edit["edit"]["documentChanges"]
+    assert change["edits"][0]["newText"] == '    return "Hi there, " + name\n'
+    assert [c["status"] for c in result["changes"]] == ["accepted"]

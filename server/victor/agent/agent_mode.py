@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from victor.agent.coordinators.tool_coordinator import ToolCoordinator
-from victor.protocols import ChangeOutcome, FileChange, IAgentHost, ToolSpec
+from victor.protocols import ChangeOutcome, FileChange, IAgentHost, ToolCall, ToolSpec
 from victor.storage.change_log import ChangeLog, ChangeRecord, sha256_of
-from victor.tools.base import ToolRegistry
+from victor.tools.base import ToolRegistry, ToolResult
 from victor.tools.change_set import ChangeSet, ChangeSetAccess
 from victor.tools.edit_tools import edit_tools
 from victor.tools.files import ListDirectoryTool, ReadFileTool
@@ -46,6 +46,12 @@ class AgentToolCoordinator(ToolCoordinator):
         self, query: str, *, enabled: bool | None = None, limit: int | None = None
     ) -> list[ToolSpec]:
         return self.registry.specs() if self.registry is not None else []
+
+    async def execute(self, calls: list[ToolCall]) -> list[ToolResult]:
+        """One call after the other, in the model's order: two edits of one file in one round
+        apply in sequence, and the change set lists files in the order they were changed."""
+        assert self.registry is not None
+        return [await self.registry.execute(call) for call in calls]
 
 
 class AgentTurn:
@@ -74,6 +80,7 @@ class AgentTurn:
         tools += edit_tools(
             self.changes,
             polish=style.polish if style is not None else None,
+            check=style.check if style is not None else None,
             changed=self._changed,
         )
         #: whether run_command is offered (trusted folders only, decided when the turn starts)
@@ -90,6 +97,7 @@ class AgentTurn:
                     before_run=self._review_before_command,
                     output=host.command_output,
                     timeout=settings.agent_command_timeout,
+                    trusted=lambda: trust.trusted,
                 )
             )
         self.tool_coordinator = AgentToolCoordinator(
@@ -100,7 +108,6 @@ class AgentTurn:
         self._log: ChangeLog | None = None
         self._sid = ""
         self._turn_id = ""
-        self._trust = trust
 
     # ------------------------------------------------------------------ turn hooks
 
@@ -145,7 +152,13 @@ class AgentTurn:
         pending = await asyncio.to_thread(self._pending_locked)
         if not pending:
             return []
-        outcomes = complete_outcomes(pending, await self.host.review(pending))
+        try:
+            answered = await self.host.review(pending)
+        except Exception as exc:  # the editor side failed: nothing is known to have landed
+            log.warning("review failed: %s", exc)
+            reason = f"the review failed: {exc}"
+            answered = [self._outcome(c, "failed", reason) for c in pending]
+        outcomes = complete_outcomes(pending, answered)
         await asyncio.to_thread(self._settle_locked, outcomes)
         self.outcomes += outcomes
         await asyncio.to_thread(self._record_now, pending, outcomes, told=told)

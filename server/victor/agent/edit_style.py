@@ -8,6 +8,7 @@ length) is said to the model in the tool result, so it can fix its edit.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,21 +33,28 @@ class EditStyle:
         self.format_code = format_code
 
     async def polish(self, path: Path, code: str, whole_lines: bool) -> tuple[str, list[str]]:
-        from victor.workspace.style_check import formatter_conflict, style_problems
+        """``code`` formatted the workspace's way where that applies, and what was done."""
+        from victor.workspace.style_check import formatter_conflict
 
-        notes: list[str] = []
+        if not (whole_lines and code.strip() and self.format_code and self.trust.trusted):
+            return code, []
+        from victor.workspace.formatter import format_code
+
+        result = await format_code(code, path, self.root, trusted=True)
+        if result.error is not None or not result.formatter or result.text == code:
+            return code, []
         card = self.card_of(path)
-        if whole_lines and code.strip() and self.format_code and self.trust.trusted:
-            from victor.workspace.formatter import format_code
+        conflict = formatter_conflict(code, result.text, card) if card else None
+        if conflict is not None:
+            return code, [f"{result.formatter} not used: it {conflict}"]
+        return result.text, [f"formatted with {result.formatter}, as the workspace does"]
 
-            result = await format_code(code, path, self.root, trusted=True)
-            if result.error is None and result.formatter and result.text != code:
-                conflict = formatter_conflict(code, result.text, card) if card else None
-                if conflict is None:
-                    code = result.text
-                    notes.append(f"formatted with {result.formatter}, as the workspace does")
-                else:
-                    notes.append(f"{result.formatter} not used: it {conflict}")
-        if card is not None and code.strip():
-            notes += [f"your text {problem}" for problem in style_problems(code, card)]
-        return code, notes
+    async def check(self, path: Path, before: str, after: str) -> list[str]:
+        """What the edit (``before`` -> ``after``, whole files) broke of the file's card."""
+        from victor.workspace.style_check import introduced_problems
+
+        card = self.card_of(path)
+        if card is None:
+            return []
+        problems = await asyncio.to_thread(introduced_problems, before, after, card)
+        return [f"the file now {problem}" for problem in problems]

@@ -89,8 +89,10 @@ async def apply_with_workspace_edit(
         reason = "the editor cannot apply edits (no workspace/applyEdit support)"
         return [_outcome(c, "failed", reason) for c, _ in ready]
     edit_caps = caps.workspace_edit
-    document_changes = bool(edit_caps and edit_caps.document_changes)
     resource_ops = set(edit_caps.resource_operations or []) if edit_caps else set()
+    # Resource operations exist only inside documentChanges: a client naming them handles
+    # documentChanges (Neovim 0.7-0.9 advertise resourceOperations without documentChanges).
+    document_changes = bool(edit_caps and (edit_caps.document_changes or resource_ops))
     codec = ls.workspace.position_codec
     annotation = f"victor-agent-{turn_id}"
     sent: list[FileChange] = []

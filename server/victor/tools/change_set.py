@@ -60,8 +60,17 @@ class ChangeSet:
         in this turn). ToolError for binary, unreadable or too large files."""
         entry = self._entries.get(real)
         if entry is not None:
+            if entry.renamed_to is not None or entry.renamed_from is not None:
+                raise ToolError(self._rename_pending(given))
             return entry.current
         return self._editor_text(real, given)[0]
+
+    @staticmethod
+    def _rename_pending(given: str) -> str:
+        return (
+            f"{given} is part of a rename that is waiting for the user's review; change it "
+            "after the review (run_command reviews first, or finish the turn)"
+        )
 
     def created_under(self, base: Path) -> list[Path]:
         """Files this turn created (not on disk yet) under ``base``."""
@@ -107,10 +116,7 @@ class ChangeSet:
         """Make ``real``'s text ``text`` (None: delete it) in the turn's view."""
         entry = self._entry(real, given)
         if entry.renamed_to is not None or entry.renamed_from is not None:
-            raise ToolError(
-                f"{given} is part of a rename that is waiting for the user's review; change it "
-                "after the review (run_command reviews first, or finish the turn)"
-            )
+            raise ToolError(self._rename_pending(given))
         entry.current = text
 
     def rename(self, real: Path, given: str, new_real: Path, new_given: str) -> None:
@@ -124,7 +130,8 @@ class ChangeSet:
         source = self._entry(real, given)
         target = self._entry(new_real, new_given)
         source.renamed_to, target.renamed_from = new_real, real
-        target.base, target.current = None, None
+        # The read tools see the file under its new name only.
+        target.base, target.current, source.current = None, source.current, None
 
     def _entry(self, real: Path, given: str) -> _Entry:
         entry = self._entries.get(real)

@@ -85,8 +85,10 @@ class RunCommandTool(Tool):
         before_run: BeforeRun,
         output: Output,
         timeout: float,
+        trusted: Callable[[], bool] = lambda: True,
     ) -> None:
         self.access = access
+        self.trusted = trusted
         self.allowlist = allowlist
         self.approve = approve
         self.before_run = before_run
@@ -95,6 +97,8 @@ class RunCommandTool(Tool):
 
     async def run(self, arguments: dict[str, Any]) -> ToolResult:
         argv = arguments["command"]
+        if not self.trusted():  # trust can be revoked while a turn runs
+            raise ToolError("this folder is no longer trusted: commands cannot run here")
         if not argv or not all(isinstance(a, str) and a and "\0" not in a for a in argv):
             raise ToolError("command must be a non-empty list of non-empty strings")
         cwd = await asyncio.to_thread(self._cwd, arguments.get("cwd") or ".")

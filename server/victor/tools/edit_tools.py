@@ -20,6 +20,8 @@ from victor.tools.change_set import ChangeSet
 
 #: (file, code the model wrote, whether it is whole lines) -> (code to use, notes for the model)
 Polish = Callable[[Path, str, bool], Awaitable[tuple[str, list[str]]]]
+#: (file, whole text before, whole text after) -> what the change broke of the style card
+Check = Callable[[Path, str, str], Awaitable[list[str]]]
 #: called after every change, so the editor can show the pending change set
 Changed = Callable[[], None]
 
@@ -34,12 +36,22 @@ async def _no_polish(path: Path, code: str, whole_lines: bool) -> tuple[str, lis
     return code, []
 
 
+async def _no_check(path: Path, before: str, after: str) -> list[str]:
+    return []
+
+
 class _EditTool(Tool):
     def __init__(
-        self, changes: ChangeSet, *, polish: Polish | None = None, changed: Changed | None = None
+        self,
+        changes: ChangeSet,
+        *,
+        polish: Polish | None = None,
+        check: Check | None = None,
+        changed: Changed | None = None,
     ) -> None:
         self.changes = changes
         self.polish = polish or _no_polish
+        self.check = check or _no_check
         self.changed = changed or (lambda: None)
 
     def _resolve(self, given: str) -> Path:
@@ -98,15 +110,17 @@ class EditFileTool(_EditTool):
             old.endswith("\n") or start + len(old) == len(text)
         )
         new, notes = await self.polish(real, new, whole)
+        after = text[:start] + new + text[start + len(old) :]
 
         def apply() -> None:
             with self.changes.lock:  # another call of this round may have changed it meanwhile
                 if self._current(real, given) != text:
                     raise ToolError(f"{given} changed while this edit was prepared; try again")
-                self.changes.set_text(real, given, text[:start] + new + text[start + len(old) :])
+                self.changes.set_text(real, given, after)
 
         await asyncio.to_thread(apply)
         self.changed()
+        notes += await self.check(real, text, after)
         first = text.count("\n", 0, start) + 1
         removed, added = old.count("\n"), new.count("\n")
         summary = (
@@ -154,6 +168,7 @@ class CreateFileTool(_EditTool):
 
         await asyncio.to_thread(create)
         self.changed()
+        notes += await self.check(real, "", content)
         lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
         summary = f"Created {self._shown(real)} ({lines} lines). {_PENDING}"
         return ToolResult(self._with_notes(summary, notes))
@@ -223,9 +238,13 @@ class RenameFileTool(_EditTool):
 
 
 def edit_tools(
-    changes: ChangeSet, *, polish: Polish | None = None, changed: Changed | None = None
+    changes: ChangeSet,
+    *,
+    polish: Polish | None = None,
+    check: Check | None = None,
+    changed: Changed | None = None,
 ) -> list[Tool]:
     return [
-        cls(changes, polish=polish, changed=changed)
+        cls(changes, polish=polish, check=check, changed=changed)
         for cls in (EditFileTool, CreateFileTool, DeleteFileTool, RenameFileTool)
     ]

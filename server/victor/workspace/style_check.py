@@ -61,13 +61,18 @@ def formatter_conflict(original: str, formatted: str, card: StyleCard) -> str | 
     return None
 
 
-def style_problems(text: str, card: StyleCard) -> list[str]:
-    """Where ``text`` (code about to be written into a file) breaks ``card``: indentation,
-    quotes, line length. Said to the model so it can fix its edit."""
+def introduced_problems(before: str, after: str, card: StyleCard) -> list[str]:
+    """Where ``after`` (a file with an edit in it) breaks ``card`` and ``before`` did not: what
+    the edit introduced (indentation, quotes, line length), measured on the whole file."""
     language = card.language or ""
-    found = [
-        _indent_problem(text, card, language),
-        _quote_problem(text, card, language),
-        _length_problem(text, card),
-    ]
-    return [problem for problem in found if problem]
+    checks = (
+        lambda t: _indent_problem(t, card, language),
+        lambda t: _quote_problem(t, card, language),
+        lambda t: _length_problem(t, card),
+    )
+    out = []
+    for check in checks:
+        problem = check(after)
+        if problem and not check(before):
+            out.append(problem)
+    return out
