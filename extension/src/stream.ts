@@ -63,10 +63,26 @@ export class StreamAccumulator {
       if (output.length > TOOL_OUTPUT_CAP) tool.outputTruncated = true;
       events.push({ kind: 'toolOutput', tool });
     }
-    const grew = Array.isArray(value.changes) ? this.mergeChanges(value.changes) : false;
+    const grew = Array.isArray(value.changes) ? this.replacePending(value.changes) : false;
     const reviewed = Array.isArray(value.review) ? this.mergeChanges(value.review) : false;
     if (grew || reviewed) events.push({ kind: 'changes', changes: this.changes });
     return events;
+  }
+
+  /**
+   * `{changes}` carries the whole pending set: pending entries missing from it are gone (e.g. a
+   * created file deleted again); reviewed ones stay with their outcome.
+   */
+  private replacePending(items: readonly PendingChange[]): boolean {
+    const ids = new Set(items.map((c) => c?.id));
+    let changed = false;
+    for (const [id, change] of this.changeMap) {
+      if (!change.status && !ids.has(id)) {
+        this.changeMap.delete(id);
+        changed = true;
+      }
+    }
+    return this.mergeChanges(items) || changed;
   }
 
   /** Adds or updates changes by id (a review's outcome replaces the pending entry). */

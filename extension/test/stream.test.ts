@@ -73,7 +73,12 @@ describe('StreamAccumulator in agent mode', () => {
   it('tracks the change set, then the review outcome of each change', () => {
     const acc = new StreamAccumulator();
     acc.push({ changes: [{ id: 'c1', kind: 'edit', uri: 'file:///w/a.py' }] });
-    const grew = acc.push({ changes: [{ id: 'c2', kind: 'create', uri: 'file:///w/b.py' }] });
+    const grew = acc.push({
+      changes: [
+        { id: 'c1', kind: 'edit', uri: 'file:///w/a.py' },
+        { id: 'c2', kind: 'create', uri: 'file:///w/b.py' },
+      ],
+    });
     assert.equal(grew[0]!.kind, 'changes');
     assert.deepEqual(acc.changes.map((c) => [c.id, c.status]), [['c1', undefined], ['c2', undefined]]);
     acc.push({
@@ -84,5 +89,18 @@ describe('StreamAccumulator in agent mode', () => {
     });
     assert.deepEqual(acc.changes.map((c) => [c.id, c.status, c.reason]), [['c1', 'accepted', undefined], ['c2', 'rejected', 'not now']]);
     assert.deepEqual(acc.push({ changes: [{ id: 'x' } as never] }), []);
+  });
+});
+
+describe('StreamAccumulator: {changes} is the whole pending set', () => {
+  it('drops a pending change missing from the next set, keeps reviewed ones', () => {
+    const acc = new StreamAccumulator();
+    acc.push({ changes: [{ id: 'c1', kind: 'edit', uri: 'file:///w/a.py' }] });
+    acc.push({ review: [{ id: 'c1', kind: 'edit', uri: 'file:///w/a.py', status: 'accepted' }] });
+    acc.push({ changes: [{ id: 'c2', kind: 'create', uri: 'file:///w/tmp.py' }, { id: 'c3', kind: 'edit', uri: 'file:///w/b.py' }] });
+    // The created file was deleted again in the same turn: it is no longer pending.
+    const events = acc.push({ changes: [{ id: 'c3', kind: 'edit', uri: 'file:///w/b.py' }] });
+    assert.equal(events[0]!.kind, 'changes');
+    assert.deepEqual(acc.changes.map((c) => [c.id, c.status]), [['c1', 'accepted'], ['c3', undefined]]);
   });
 });

@@ -58,7 +58,12 @@ const STATUS_TEXT: Record<ChangeView['status'], string> = {
   dropped: 'dropped (not reviewed)',
 };
 
-const KIND_MARK: Record<ChangeView['kind'], string> = { edit: 'M', create: 'A', delete: 'D', rename: 'R' };
+/** A status this view does not know is shown as it is. */
+function statusText(status: string): string {
+  return (STATUS_TEXT as Record<string, string>)[status] ?? status;
+}
+
+const KIND_MARK: Partial<Record<string, string>> = { edit: 'M', create: 'A', delete: 'D', rename: 'R' };
 
 function changeList(changes: ChangeView[]): HTMLElement {
   const n = changes.length;
@@ -66,10 +71,10 @@ function changeList(changes: ChangeView[]): HTMLElement {
   for (const c of changes) {
     const item = h(
       'li',
-      { class: `change change-${c.status}`, 'data-change': c.id, title: c.reason ?? STATUS_TEXT[c.status] },
-      h('span', { class: `change-kind kind-${c.kind}` }, KIND_MARK[c.kind]),
+      { class: `change change-${c.status}`, 'data-change': c.id, title: c.reason ?? statusText(c.status) },
+      h('span', { class: `change-kind kind-${c.kind}` }, KIND_MARK[c.kind] ?? '?'),
       h('code', { class: 'change-file' }, c.label),
-      h('span', { class: 'change-status' }, STATUS_TEXT[c.status]),
+      h('span', { class: 'change-status' }, statusText(c.status)),
     );
     if (c.reason) item.append(h('span', { class: 'change-reason' }, c.reason));
     list.append(item);
