@@ -3,6 +3,7 @@
 // owns the transcript; this keeps the agent bookkeeping out of it.
 import * as vscode from 'vscode';
 import type { AgentReviewController, ReviewActivity } from './agentReviewUi';
+import { defaultModeFrom } from './chatMode';
 import type { VictorClient } from './client';
 import type { ChatMode } from './protocol';
 import type { ChangeActivity } from './stream';
@@ -10,8 +11,7 @@ import type { ChangeView, TranscriptMessage } from './webviewProtocol';
 
 /** `victor.chat.defaultMode` from the user's settings only: a repository may not pick agent mode. */
 export function defaultChatMode(): ChatMode {
-  const value = vscode.workspace.getConfiguration('victor').inspect<string>('chat.defaultMode')?.globalValue;
-  return value === 'agent' ? 'agent' : 'ask';
+  return defaultModeFrom(vscode.workspace.getConfiguration('victor').inspect<string>('chat.defaultMode'));
 }
 
 function relative(uri: string | null | undefined): string {
