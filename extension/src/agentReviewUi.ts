@@ -15,6 +15,7 @@ import {
   type AppliedChange,
   type Decision,
   type FileState,
+  type UndoStep,
 } from './agentReview';
 import { errorMessage } from './client';
 import { proposals } from './codeActions';
@@ -94,10 +95,6 @@ export class AgentReviewController implements vscode.Disposable {
     if (!this.picker) return false;
     this.picker.show();
     return true;
-  }
-
-  get hasPendingReview(): boolean {
-    return this.picker !== undefined;
   }
 
   /**
@@ -199,7 +196,9 @@ export class AgentReviewController implements vscode.Disposable {
         token.onCancellationRequested(() => finish(undefined)),
       );
       this.openReview = { turnId: params.turnId, cancel: () => finish(undefined) };
-      picker.show();
+      // The turn may have ended while the diffs opened.
+      if (this.endedTurns.has(params.turnId) || token.isCancellationRequested) finish(undefined);
+      else picker.show();
     });
   }
 
@@ -247,7 +246,7 @@ export class AgentReviewController implements vscode.Disposable {
       void vscode.window.showInformationMessage('Victor: no agent turn to undo (nothing of the last one was applied).');
       return;
     }
-    const steps: Array<{ change: AppliedChange; state: FileState; step: ReturnType<typeof undoStep> }> = [];
+    const steps: Array<{ change: AppliedChange; state: FileState; step: UndoStep }> = [];
     for (const change of undoOrder(record)) {
       const state = await fileState(uriOf(change.uri));
       const target = change.newUri ? await fileState(uriOf(change.newUri)) : undefined;
@@ -306,7 +305,7 @@ async function applyChange(change: ReviewChange, state: FileState): Promise<stri
   }
 }
 
-async function runUndoStep(step: ReturnType<typeof undoStep>): Promise<string | undefined> {
+async function runUndoStep(step: UndoStep): Promise<string | undefined> {
   switch (step.op) {
     case 'write':
       return writeText(uriOf(step.uri), step.text, await fileState(uriOf(step.uri)));
