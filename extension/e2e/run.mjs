@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { registerTrustTests } from './trust.mjs';
 import { registerInlineTests } from './inline.mjs';
+import { registerAgentTests } from './agent.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -599,6 +600,22 @@ test('the chat webview has a strict CSP: no violations so far, inline scripts bl
 // Workspace trust (a second code-server with trust on): e2e/trust.mjs.
 const trust = registerTrustTests({ test, opts, log, sleep, browserContext: () => context });
 registerInlineTests(test, { page: () => page, workspace: opts.workspace, openFile, editorText, postModelControl, sleep });
+registerAgentTests(test, {
+  page: () => page,
+  chat,
+  workspace: opts.workspace,
+  openChat: async () => {
+    if (await chat().locator('#input').isVisible().catch(() => false)) return;
+    await page.locator('.activitybar .action-item a[aria-label^="Victor"], .activitybar .action-item[aria-label^="Victor"]').first().click();
+    await chat().locator('#input').waitFor({ state: 'visible', timeout: 30_000 });
+  },
+  openFile,
+  sendMessage,
+  waitForAnswerDone,
+  postModelControl,
+  modelControl,
+  sleep,
+});
 
 // ------------------------------------------------------------------ main
 

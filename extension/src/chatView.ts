@@ -2,10 +2,12 @@
 // transcript and talks to the server; the webview renders (see webview/main.ts).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { AgentChatState, defaultChatMode } from './agentChat';
+import type { AgentReviewController } from './agentReviewUi';
 import { VictorClient, errorCode, errorMessage, type ServerState } from './client';
 import { applyCodeToSelection, insertAtCursor } from './codeActions';
 import { EditorTracker, describeEditor, editorContextParams, workspaceFolderFor } from './editorContext';
-import { ErrorCodes, compactNotice, type ChatResult, type SessionDetail, type StatusResult } from './protocol';
+import { ErrorCodes, compactNotice, type ChatMode, type ChatResult, type SessionDetail, type StatusResult } from './protocol';
 import { StreamAccumulator, describeToolCall } from './stream';
 import type {
   ContextUsageView,
@@ -13,6 +15,7 @@ import type {
   SessionView,
   StatusView,
   ToWebview,
+  ToolView,
   TranscriptMessage,
   ViewState,
 } from './webviewProtocol';
@@ -34,12 +37,20 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private busy = false;
   private cancel: vscode.CancellationTokenSource | undefined;
   private restoredLatest = false;
+  /** Ask or Agent, per session (the toggle in the view); new sessions start in the default. */
+  private mode: ChatMode = defaultChatMode();
+  private readonly modes = new Map<string, ChatMode>();
+  private readonly agent: AgentChatState;
+  private pendingUpdates = new Set<TranscriptMessage>();
+  private updateTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly client: VictorClient,
     private readonly editors: EditorTracker,
+    review: AgentReviewController,
   ) {
+    this.agent = new AgentChatState(client, review, (m) => this.update(m));
     this.includeContext = vscode.workspace.getConfiguration('victor').get<boolean>('sendEditorContext', true);
     this.disposables.push(
       client.onDidChangeState((state) => this.post({ type: 'status', status: this.statusView(state) })),
@@ -107,6 +118,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       status: this.statusView(),
       includeContext: this.includeContext,
       busy: this.busy,
+      mode: this.mode,
     };
     if (this.sessionId) state.sessionId = this.sessionId;
     if (this.sessionTitle) state.sessionTitle = this.sessionTitle;
@@ -128,6 +140,23 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   private update(message: TranscriptMessage): void {
     this.post({ type: 'update', message });
+  }
+
+  /** Coalesces frequent updates of one message (streamed command output). */
+  private updateSoon(message: TranscriptMessage): void {
+    this.pendingUpdates.add(message);
+    this.updateTimer ??= setTimeout(() => {
+      this.updateTimer = undefined;
+      const messages = [...this.pendingUpdates];
+      this.pendingUpdates.clear();
+      for (const m of messages) this.update(m);
+    }, 60);
+  }
+
+  private setMode(mode: ChatMode): void {
+    this.mode = mode;
+    if (this.sessionId) this.modes.set(this.sessionId, mode);
+    this.post({ type: 'mode', mode });
   }
 
   private setBusy(busy: boolean): void {
@@ -206,6 +235,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         case 'command':
           if (m.command.startsWith('victor.')) await vscode.commands.executeCommand(m.command);
           return;
+        case 'setMode':
+          if (m.mode === 'ask' || m.mode === 'agent') this.setMode(m.mode);
+          return;
       }
     } catch (error) {
       this.notice(errorMessage(error), 'error');
@@ -223,14 +255,17 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const editor = editorOverride ?? this.editors.editor;
     const include = editorOverride ? true : this.includeContext;
     this.append({ id: newId('u'), role: 'user', text: message });
-    const answer: TranscriptMessage = { id: newId('a'), role: 'assistant', text: '', streaming: true, tools: [] };
+    const mode = this.mode;
+    const answer: TranscriptMessage = { id: newId('a'), role: 'assistant', text: '', streaming: true, tools: [], mode };
     this.append(answer);
+    this.agent.begin(answer);
     this.setBusy(true);
     const cts = new vscode.CancellationTokenSource();
     this.cancel = cts;
     const acc = new StreamAccumulator();
     const params = { message, ...editorContextParams(editor, include) } as Parameters<VictorClient['chat']>[0];
     if (this.sessionId) params.sessionId = this.sessionId;
+    params.mode = mode;
     try {
       const result: ChatResult = await this.client.chat(
         params,
@@ -239,16 +274,26 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
             if (event.kind === 'delta') {
               answer.text += event.text;
               this.post({ type: 'delta', id: answer.id, text: event.text });
+            } else if (event.kind === 'changes') {
+              this.agent.setChanges(answer, event.changes);
+              this.update(answer);
             } else {
-              const tool = { id: event.tool.id, label: describeToolCall(event.tool), done: event.tool.done, isError: event.tool.isError };
+              const tool: ToolView = { id: event.tool.id, label: describeToolCall(event.tool), done: event.tool.done, isError: event.tool.isError };
+              if (event.tool.output !== undefined) tool.output = event.tool.output;
+              if (event.tool.outputTruncated) tool.outputTruncated = true;
               const tools = (answer.tools ??= []);
               const i = tools.findIndex((t) => t.id === tool.id);
               if (i >= 0) tools[i] = tool;
               else tools.push(tool);
-              this.update(answer);
+              if (event.kind === 'toolOutput') this.updateSoon(answer);
+              else this.update(answer);
             }
           }
-          if (acc.sessionId && !this.sessionId) this.sessionId = acc.sessionId;
+          this.agent.bindTurn(acc.turnId, answer);
+          if (acc.sessionId && !this.sessionId) {
+            this.sessionId = acc.sessionId;
+            this.modes.set(acc.sessionId, mode);
+          }
         },
         cts.token,
       );
@@ -257,12 +302,16 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (result?.stopReason === 'interrupted') answer.interrupted = true;
       answer.meta = describeResult(result);
       if (result?.sessionId) this.sessionId = result.sessionId;
+      if (this.sessionId) this.modes.set(this.sessionId, mode);
+      this.agent.bindTurn(result?.turnId, answer);
+      if (Array.isArray(result?.changes) && acc.mergeChanges(result.changes)) this.agent.setChanges(answer, acc.changes);
       if (result?.context) this.setContextUsage(result.context);
       if (result?.compacted) this.notice('The conversation was compacted to fit the context window.');
     } catch (error) {
       answer.streaming = false;
       answer.text = acc.finish();
       if (acc.sessionId && !this.sessionId) this.sessionId = acc.sessionId;
+      this.agent.dropUnreviewed(answer, acc.changes);
       if (cts.token.isCancellationRequested || errorCode(error) === ErrorCodes.RequestCancelled || isCancellation(error)) {
         answer.interrupted = true;
       } else {
@@ -274,6 +323,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     } finally {
       if (this.cancel === cts) this.cancel = undefined;
       cts.dispose();
+      this.agent.end(answer, acc.turnId);
+      this.pendingUpdates.delete(answer);
       this.update(answer);
       this.setBusy(false);
     }
@@ -290,6 +341,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.sessionTitle = undefined;
     this.setContextUsage(undefined);
     this.sessionId = undefined;
+    this.mode = defaultChatMode();
+    this.agent.reset();
     this.postState();
     try {
       const folder = workspaceFolderFor(this.editors.editor);
@@ -333,6 +386,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.stop();
     const detail: SessionDetail = await this.client.getSession(id);
     this.sessionId = detail.id ?? id;
+    this.mode = this.modes.get(this.sessionId) ?? defaultChatMode();
+    this.agent.reset();
     this.sessionTitle = detail.title ?? undefined;
     this.summary = detail.summary ?? undefined;
     this.messages = (detail.messages ?? [])
@@ -417,6 +472,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   dispose(): void {
     this.stop();
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    this.agent.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -11,12 +11,14 @@ import {
   MessageType,
   ProgressType,
   ShowMessageNotification,
+  ShowMessageRequest,
   State,
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './backoff';
 import { inlineCompletionMiddleware } from './inlineCompletions';
+import { showMessageRequest } from './messageRequest';
 import { ServerInstaller, ServerSetupError } from './serverInstall';
 import {
   Methods,
@@ -34,6 +36,7 @@ import {
   type StatusResult,
   type SystemPromptResult,
   type EditorContextParams,
+  type ReviewChangesResult,
 } from './protocol';
 import {
   SERVER_SETTING_KEYS,
@@ -74,15 +77,20 @@ export class VictorClient implements vscode.Disposable {
   private readonly shownExplanations = new Map<string, number>();
   /** Whether an explanation will be seen in the chat view (set by the extension). */
   explanationVisible: () => boolean = () => false;
+  /** Answers `victor/reviewChanges` (set by the extension: agentReviewUi.ts). */
+  reviewChanges: ((params: unknown, token: vscode.CancellationToken) => Promise<ReviewChangesResult>) | undefined;
 
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly statusEmitter = new vscode.EventEmitter<StatusResult | undefined>();
   private readonly contextUsageEmitter = new vscode.EventEmitter<ContextUsageNotification>();
   private readonly explanationEmitter = new vscode.EventEmitter<ExplanationNotification>();
+  private readonly messageRequestEmitter = new vscode.EventEmitter<{ message: string; pending: boolean }>();
   readonly onDidChangeState = this.stateEmitter.event;
   readonly onDidChangeStatus = this.statusEmitter.event;
   readonly onContextUsage = this.contextUsageEmitter.event;
   readonly onExplanation = this.explanationEmitter.event;
+  /** A `window/showMessageRequest` (e.g. a command approval) waits for the user, or was answered. */
+  readonly onMessageRequest = this.messageRequestEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -90,7 +98,7 @@ export class VictorClient implements vscode.Disposable {
     private readonly traceOutput: vscode.LogOutputChannel,
   ) {
     this.installer = new ServerInstaller(context, output);
-    this.disposables.push(this.stateEmitter, this.statusEmitter, this.contextUsageEmitter, this.explanationEmitter);
+    this.disposables.push(this.stateEmitter, this.statusEmitter, this.contextUsageEmitter, this.explanationEmitter, this.messageRequestEmitter);
   }
 
   get state(): ServerState {
@@ -301,7 +309,12 @@ export class VictorClient implements vscode.Disposable {
       traceOutputChannel: this.traceOutput,
       // trustedWorkspace: VS Code's workspace trust; false (Restricted Mode) keeps the server in
       // limited mode: no formatter or other program from the workspace (docs/security.md).
-      initializationOptions: { ...explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted), trustedWorkspace: vscode.workspace.isTrusted },
+      // victor.agentReview: agent turns' changes come as victor/reviewChanges (agentReviewUi.ts).
+      initializationOptions: {
+        ...explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted),
+        trustedWorkspace: vscode.workspace.isTrusted,
+        victor: { agentReview: true },
+      },
       // Reported (once per start) by the crash handling below instead of a pop-up per attempt.
       initializationFailedHandler: (error) => {
         this.output.error(`Server initialization failed: ${errorMessage(error)}`);
@@ -360,6 +373,15 @@ export class VictorClient implements vscode.Disposable {
       }
       this.explanationEmitter.fire(params);
     });
+    client.onRequest(Methods.reviewChanges, (params: unknown, token: vscode.CancellationToken) => {
+      if (!this.reviewChanges) throw new Error('no review UI');
+      return this.reviewChanges(params, token);
+    });
+    // Replaces the client's own handler (registered before this one): same dialog, plus the
+    // event the chat view shows "waiting for your answer" from (agent command approvals).
+    client.onRequest(ShowMessageRequest.type, (params) =>
+      showMessageRequest(params, (message, pending) => this.messageRequestEmitter.fire({ message, pending })),
+    );
     return client;
   }
 

@@ -1,5 +1,6 @@
 // Entry point: wires the language client, the chat view, commands, status bar and @victor.
 import * as vscode from 'vscode';
+import { AgentReviewController, registerAgentCommands } from './agentReviewUi';
 import { registerChatParticipant } from './chatParticipant';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { SECRET_KEYS, VictorClient } from './client';
@@ -17,7 +18,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const trace = createTraceChannel();
   client = new VictorClient(context, output, trace);
   const editors = new EditorTracker();
-  const chat = new ChatViewProvider(context.extensionUri, client, editors);
+  const review = new AgentReviewController();
+  client.reviewChanges = (params, token) => review.handle(params, token);
+  const chat = new ChatViewProvider(context.extensionUri, client, editors, review);
   const docs = new VictorDocuments();
   client.explanationVisible = () => chat.isVisible;
 
@@ -26,6 +29,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     trace,
     client,
     editors,
+    review,
+    registerAgentCommands(review),
     chat,
     docs,
     proposals,

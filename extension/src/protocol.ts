@@ -32,10 +32,14 @@ export interface EditorContextParams {
   workspaceFolder?: string;
 }
 
+/** Ask: answers only (read-only tools). Agent: may edit files and run commands, under review. */
+export type ChatMode = 'ask' | 'agent';
+
 export interface ChatParams extends EditorContextParams {
   message: string;
   sessionId?: string;
   partialResultToken?: string;
+  mode?: ChatMode;
 }
 
 export interface Usage {
@@ -62,6 +66,54 @@ export interface ChatResult {
   stopReason?: StopReason;
   context?: ContextInfo;
   compacted?: boolean;
+  mode?: ChatMode;
+  /** Agent mode: the outcome of every change of the turn (empty when none). */
+  changes?: ChangeOutcome[];
+}
+
+export type ChangeKind = 'edit' | 'create' | 'delete' | 'rename';
+export type ChangeStatus = 'accepted' | 'rejected' | 'conflict' | 'failed';
+/** What became of a change: a review status, or `dropped` (the turn stopped before its review). */
+export type OutcomeStatus = ChangeStatus | 'dropped';
+
+/** A change of the agent's pending change set, as streamed (`$/progress {changes}`). */
+export interface PendingChange {
+  id: string;
+  kind: ChangeKind;
+  uri: string;
+  newUri?: string | null;
+}
+
+/** What became of one change after review (`$/progress {review}`, ChatResult.changes). */
+export interface ChangeOutcome extends PendingChange {
+  status: OutcomeStatus;
+  reason?: string;
+}
+
+/** One change of `victor/reviewChanges` (server -> client). */
+export interface ReviewChange extends PendingChange {
+  /** The open document's version the change was computed against; null: computed from disk. */
+  version: number | null;
+  /** Full text before / after; null for the side that does not exist (and for renames). */
+  before: string | null;
+  after: string | null;
+}
+
+export interface ReviewChangesParams {
+  sessionId: string;
+  turnId: string;
+  folder?: string;
+  changes: ReviewChange[];
+}
+
+export interface ChangeResult {
+  id: string;
+  status: ChangeStatus;
+  reason?: string;
+}
+
+export interface ReviewChangesResult {
+  results: ChangeResult[];
 }
 
 export interface ToolCall {
@@ -83,6 +135,12 @@ export interface ChatProgress {
   delta?: string;
   toolCall?: ToolCall;
   toolResult?: ToolResult;
+  /** A chunk of a running command's stdout/stderr. */
+  toolOutput?: { id: string; text: string };
+  /** The pending change set grew (agent mode). */
+  changes?: PendingChange[];
+  /** The outcome of a review. */
+  review?: ChangeOutcome[];
 }
 
 export interface TextEdit {
@@ -207,6 +265,7 @@ export const Methods = {
   setTrust: 'victor/setTrust',
   contextUsage: 'victor/contextUsage',
   explanation: 'victor/explanation',
+  reviewChanges: 'victor/reviewChanges',
 } as const;
 
 /** JSON-RPC error codes the extension distinguishes. */

@@ -1,10 +1,23 @@
 // Messages between the extension and the chat webview. Shared by both sides (types only).
+import type { ChangeKind, ChatMode, OutcomeStatus } from './protocol';
 
 export interface ToolView {
   id: string;
   label: string;
   done: boolean;
   isError: boolean;
+  /** A command's streamed output (its tail when long). */
+  output?: string;
+  outputTruncated?: boolean;
+}
+
+/** One file of an agent turn's change set, pending review or with its outcome. */
+export interface ChangeView {
+  id: string;
+  kind: ChangeKind;
+  label: string;
+  status: 'pending' | OutcomeStatus;
+  reason?: string;
 }
 
 export type MessageRole = 'user' | 'assistant' | 'explanation' | 'notice';
@@ -21,6 +34,13 @@ export interface TranscriptMessage {
   errorAction?: { label: string; command: string };
   tools?: ToolView[];
   meta?: string;
+  mode?: ChatMode;
+  /** Agent mode: the turn's changes. */
+  changes?: ChangeView[];
+  /** The turn waits for the user (a command approval, a review), with an optional action. */
+  awaiting?: { text: string; action?: { label: string; command: string } };
+  /** The turn's applied changes can be undone (only the last agent turn's), or were. */
+  undo?: 'available' | 'done';
 }
 
 export interface ContextUsageView {
@@ -55,6 +75,7 @@ export interface ViewState {
   editorLabel?: string;
   busy: boolean;
   summary?: string;
+  mode: ChatMode;
 }
 
 export type ToWebview =
@@ -68,7 +89,8 @@ export type ToWebview =
   | { type: 'editor'; label: string | undefined }
   | { type: 'sessions'; sessions: SessionView[]; currentId?: string; show: boolean }
   | { type: 'notice'; text: string; level: 'info' | 'error' }
-  | { type: 'focusInput'; text?: string };
+  | { type: 'focusInput'; text?: string }
+  | { type: 'mode'; mode: ChatMode };
 
 export type FromWebview =
   | { type: 'ready' }
@@ -85,4 +107,5 @@ export type FromWebview =
   | { type: 'apply'; code: string }
   | { type: 'toggleContext'; value: boolean }
   | { type: 'openLink'; href: string }
-  | { type: 'command'; command: string };
+  | { type: 'command'; command: string }
+  | { type: 'setMode'; mode: ChatMode };

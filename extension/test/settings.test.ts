@@ -92,6 +92,7 @@ describe('package.json contributes every server setting under victor.*', () => {
       'pythonPath',
       'trace.server',
       'sendEditorContext',
+      'chat.defaultMode',
       'inlineCompletions.enabled',
     ].sort();
     assert.deepEqual(keys, expected);

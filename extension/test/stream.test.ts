@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StreamAccumulator, describeToolCall } from '../src/stream';
+import { StreamAccumulator, TOOL_OUTPUT_CAP, describeToolCall } from '../src/stream';
 
 describe('StreamAccumulator', () => {
   it('concatenates deltas in order and remembers session and turn', () => {
@@ -52,5 +52,55 @@ describe('StreamAccumulator', () => {
     for (let i = 0; i < text.length; i += 37) b.push({ delta: text.slice(i, i + 37) });
     assert.equal(a.text, text);
     assert.equal(b.text, text);
+  });
+});
+
+describe('StreamAccumulator in agent mode', () => {
+  it('appends command output to its tool call and keeps only the tail past the cap', () => {
+    const acc = new StreamAccumulator();
+    acc.push({ toolCall: { id: 'r1', name: 'run_command', arguments: { command: ['pytest', '-q'] } } });
+    acc.push({ toolOutput: { id: 'r1', text: 'collected 3 items\n' } });
+    const events = acc.push({ toolOutput: { id: 'r1', text: '3 passed\n' } });
+    assert.equal(events[0]!.kind, 'toolOutput');
+    assert.equal(acc.tools[0]!.output, 'collected 3 items\n3 passed\n');
+    assert.equal(describeToolCall(acc.tools[0]!), 'run_command pytest -q');
+    acc.push({ toolOutput: { id: 'r1', text: 'x'.repeat(TOOL_OUTPUT_CAP) } });
+    assert.equal(acc.tools[0]!.output!.length, TOOL_OUTPUT_CAP);
+    assert.equal(acc.tools[0]!.outputTruncated, true);
+    assert.ok(acc.tools[0]!.output!.endsWith('xxx'));
+  });
+
+  it('tracks the change set, then the review outcome of each change', () => {
+    const acc = new StreamAccumulator();
+    acc.push({ changes: [{ id: 'c1', kind: 'edit', uri: 'file:///w/a.py' }] });
+    const grew = acc.push({
+      changes: [
+        { id: 'c1', kind: 'edit', uri: 'file:///w/a.py' },
+        { id: 'c2', kind: 'create', uri: 'file:///w/b.py' },
+      ],
+    });
+    assert.equal(grew[0]!.kind, 'changes');
+    assert.deepEqual(acc.changes.map((c) => [c.id, c.status]), [['c1', undefined], ['c2', undefined]]);
+    acc.push({
+      review: [
+        { id: 'c1', kind: 'edit', uri: 'file:///w/a.py', status: 'accepted' },
+        { id: 'c2', kind: 'create', uri: 'file:///w/b.py', status: 'rejected', reason: 'not now' },
+      ],
+    });
+    assert.deepEqual(acc.changes.map((c) => [c.id, c.status, c.reason]), [['c1', 'accepted', undefined], ['c2', 'rejected', 'not now']]);
+    assert.deepEqual(acc.push({ changes: [{ id: 'x' } as never] }), []);
+  });
+});
+
+describe('StreamAccumulator: {changes} is the whole pending set', () => {
+  it('drops a pending change missing from the next set, keeps reviewed ones', () => {
+    const acc = new StreamAccumulator();
+    acc.push({ changes: [{ id: 'c1', kind: 'edit', uri: 'file:///w/a.py' }] });
+    acc.push({ review: [{ id: 'c1', kind: 'edit', uri: 'file:///w/a.py', status: 'accepted' }] });
+    acc.push({ changes: [{ id: 'c2', kind: 'create', uri: 'file:///w/tmp.py' }, { id: 'c3', kind: 'edit', uri: 'file:///w/b.py' }] });
+    // The created file was deleted again in the same turn: it is no longer pending.
+    const events = acc.push({ changes: [{ id: 'c3', kind: 'edit', uri: 'file:///w/b.py' }] });
+    assert.equal(events[0]!.kind, 'changes');
+    assert.deepEqual(acc.changes.map((c) => [c.id, c.status]), [['c1', 'accepted'], ['c3', undefined]]);
   });
 });

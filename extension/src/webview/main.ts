@@ -11,6 +11,8 @@ import type {
   TranscriptMessage,
   ViewState,
 } from '../webviewProtocol';
+import { agentParts, modeToggle, renderMode, toolOutput } from './agent';
+import { h } from './dom';
 import './styles.css';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
@@ -21,19 +23,6 @@ const md = createMarkdown();
 const sanitize = makeSanitizer(DOMPurify(window));
 
 // ---------------------------------------------------------------- DOM helpers
-
-type Attrs = Record<string, string | boolean | undefined>;
-
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    if (k === 'class') el.className = String(v);
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) el.append(c);
-  return el;
-}
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** A 16×16 line icon from path data (drawn with currentColor). */
@@ -75,6 +64,7 @@ let state: ViewState = {
   status: { state: 'starting' },
   includeContext: true,
   busy: false,
+  mode: 'ask',
 };
 const blocksById = new Map<string, CodeBlock[]>();
 const dirty = new Set<string>();
@@ -137,7 +127,7 @@ const footer = h(
   h(
     'div',
     { class: 'composer-row' },
-    h('label', { class: 'context-toggle', title: 'Send the active file, selection, cursor and diagnostics' }, contextToggle, ICONS.file(), contextLabel),
+    h('div', { class: 'composer-options' }, modeToggle((mode) => post({ type: 'setMode', mode })), h('label', { class: 'context-toggle', title: 'Send the active file, selection, cursor and diagnostics' }, contextToggle, ICONS.file(), contextLabel)),
     h('div', { class: 'composer-actions' }, stopButton, sendButton),
   ),
 );
@@ -188,6 +178,7 @@ function fillMessage(el: HTMLElement, message: TranscriptMessage): void {
   el.classList.toggle('interrupted', !!message.interrupted);
   el.classList.toggle('failed', !!message.error);
   const head = h('div', { class: 'message-head' }, h('span', { class: 'author' }, roleLabel(message)));
+  if (message.mode === 'agent') head.append(h('span', { class: 'badge badge-agent' }, 'Agent'));
   if (message.interrupted) head.append(h('span', { class: 'badge badge-warn' }, 'Stopped'));
   el.append(head);
 
@@ -196,9 +187,11 @@ function fillMessage(el: HTMLElement, message: TranscriptMessage): void {
     for (const t of message.tools) {
       const status = t.done ? (t.isError ? 'error' : 'done') : 'running';
       tools.append(h('li', { class: `tool tool-${status}`, title: status }, h('span', { class: 'tool-dot' }), h('code', {}, t.label)));
+      if (t.output !== undefined) tools.append(toolOutput(t));
     }
     el.append(tools);
   }
+  el.append(...agentParts(message));
 
   const body = h('div', { class: 'message-body' });
   if (message.role === 'user') {
@@ -319,6 +312,7 @@ function renderSessionTitle(): void {
 }
 
 function renderAll(): void {
+  renderMode(state.mode, input);
   renderStatus(state.status);
   renderContextUsage(state.contextUsage);
   renderBusy(state.busy);
@@ -498,6 +492,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       break;
     case 'notice':
       showNotice(m.text, m.level);
+      break;
+    case 'mode':
+      state.mode = m.mode;
+      renderMode(m.mode, input);
       break;
     case 'focusInput':
       if (m.text !== undefined) {
