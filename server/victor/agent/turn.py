@@ -21,8 +21,8 @@ from victor.agent.events import (
     TurnStarted,
 )
 from victor.agent.turn_config import TurnConfig
-from victor.protocols import Message
-from victor.providers.base import ChatResponse
+from victor.protocols import EDITOR_CONTEXT, Message
+from victor.providers.base import ChatResponse, SystemPrompt
 from victor.providers.errors import ProviderError
 
 if TYPE_CHECKING:
@@ -50,13 +50,22 @@ async def run_turn(
     yield TurnStarted(sid, turn_id)
     overrides = await o._config_coordinator.session_overrides(session_id=sid)
     config = TurnConfig.resolve(o.settings, o.model, overrides)
-    built = await o.build_system_prompt({**(prompt_context or {}), "task": task}, session_id=sid)
-    tools = o._tool_coordinator.select_tools(
-        text, enabled=config.enable_tools, limit=config.max_tools_per_request
+    system, editor = await turn_prompt(o, {**(prompt_context or {}), "task": task}, sid)
+    # The strategy chooses which tools; the order is fixed here, in one place: the tool list
+    # opens the prompt, and in the strategy's order (best first for this question) it
+    # changed on almost every request, so the prompt cache missed from the first byte.
+    tools = sorted(
+        o._tool_coordinator.select_tools(
+            text, enabled=config.enable_tools, limit=config.max_tools_per_request
+        ),
+        key=lambda spec: spec.name,
     )
     contexts = o._context_coordinator
-    overhead = contexts.counter.text(built.text) + contexts.counter.tools(tools)
-    user = Message(role="user", content=text, pinned=pinned)
+    overhead = contexts.counter.text(system) + contexts.counter.tools(tools)
+    # The editor context travels with the question (see turn_prompt); the session keeps it
+    # beside what the user typed, so later requests repeat this turn exactly as sent.
+    metadata = {EDITOR_CONTEXT: editor} if editor else {}
+    user = Message(role="user", content=text, pinned=pinned, metadata=metadata)
     reports: list[CompactionReport] = []
     report = await compact_stored(o, sid, overhead, incoming=[user], force=False)
     if report is not None:
@@ -92,7 +101,7 @@ async def run_turn(
 
     events = o._chat_coordinator.run_turn(
         state,
-        system=built.system,
+        system=system,
         tools=tools,
         tool_coordinator=o._tool_coordinator,
         window=contexts.budget.window,
@@ -158,6 +167,23 @@ async def run_turn(
         compacted=bool(reports),
         tool_rounds=state.rounds,
     )
+
+
+async def turn_prompt(
+    o: AgentOrchestrator, prompt_context: dict[str, Any], sid: str
+) -> tuple[SystemPrompt, str]:
+    """The system prompt of a turn and the editor context its user message carries.
+
+    The turn layout: the system prompt holds what stays put (base prompt, rules, the
+    workspace's style card), the editor context (file text, cursor, selection, diagnostics,
+    the file's own card) goes with the new question, so tools, system prompt and earlier
+    turns form a prefix the prompt cache reads on every turn. ``prompt_layout = "legacy"``
+    keeps the earlier layout (editor context at the end of the system prompt) to measure
+    against."""
+    if o.settings.prompt_layout == "legacy":
+        return (await o.build_system_prompt(prompt_context, session_id=sid)).system, ""
+    layout = await o.build_prompt(prompt_context, session_id=sid)
+    return layout.system, layout.editor
 
 
 async def compact_stored(

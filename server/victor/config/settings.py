@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         default=0.5, gt=0.0, lt=1.0, description="Compaction aims for this share of the window."
     )
     compaction_strategy: Literal["summarize", "recent", "task"] = "summarize"
+    prompt_layout: Literal["turn", "legacy"] = Field(
+        default="turn",
+        description="'turn': the editor context travels with each user turn, so the prompt "
+        "cache reads the whole conversation; 'legacy': the earlier layout, kept to "
+        "measure against (bench/bench_cost.py).",
+    )
     enable_analytics: bool = True
     analytics_jsonl: Path | None = Field(default=None, description="Append analytics events here.")
     analytics_webhook: str | None = Field(default=None, description="POST analytics events here.")
@@ -108,6 +114,7 @@ class Settings(BaseSettings):
     @field_validator(
         "tool_selection_strategy",
         "compaction_strategy",
+        "prompt_layout",
         "provider",
         "completion_fim",
         mode="before",

@@ -10,7 +10,12 @@ from typing import Any
 
 from victor.protocols import Message, ToolCall
 from victor.providers.base import ChatResponse, StreamEvent, Usage
-from victor.providers.transcript import pair_tool_results, remap_tool_ids, tool_turns_as_text
+from victor.providers.transcript import (
+    pair_tool_results,
+    remap_tool_ids,
+    tool_turns_as_text,
+    with_editor_context,
+)
 
 EPHEMERAL = {"type": "ephemeral"}
 # tool_use ids must match this (the API's schema; "String should match pattern ...")
@@ -32,7 +37,7 @@ def to_anthropic_messages(
     Tool call ids are made unique and valid for this API (they may come from another
     provider); ``with_tools=False`` (the request defines no tools) writes tool turns out as
     text, since tool blocks need ``tools``."""
-    paired = pair_tool_results(messages)
+    paired = pair_tool_results(with_editor_context(messages))
     # tool blocks without ``tools`` are rejected: then they are written out as text
     paired = remap_tool_ids(paired, TOOL_ID_PATTERN) if with_tools else tool_turns_as_text(paired)
     out: list[dict[str, Any]] = []
@@ -68,10 +73,24 @@ def to_anthropic_messages(
 
 
 def cache_prefix(messages: list[dict[str, Any]]) -> None:
-    """Breakpoint on the last block of the message before the newest one: everything up to
-    there is the conversation so far, identical in the next request."""
+    """The legacy layout's breakpoint (``SystemPrompt.legacy``): on the last block of the
+    message before the newest one."""
     if len(messages) >= 2:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
+
+
+def cache_turns(messages: list[dict[str, Any]]) -> None:
+    """Two breakpoints in the conversation: at its end, so this whole request is written to
+    the cache, and at the end of the previous request (three messages back: its last user
+    message, the answer, the new user message or tool results), which that request wrote.
+    Each request thus reads everything the previous one sent and writes only what is new;
+    the second breakpoint keeps the read within the API's 20-block look-back however many
+    blocks a turn adds. With the tools' and the system prompt's breakpoints: 4, the API's
+    maximum."""
+    if messages:
+        messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
+    if len(messages) >= 3:
+        messages[-3]["content"][-1]["cache_control"] = EPHEMERAL
 
 
 class StreamState:

@@ -13,9 +13,28 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from victor.protocols import Message
+from victor.protocols import EDITOR_CONTEXT, Message
 
 INTERRUPTED_RESULT = "No result: the tool call was interrupted before it finished."
+
+
+# Between a turn's editor context and what the user typed: the model must not read the
+# question as part of the file.
+EDITOR_CONTEXT_END = "\n\n---\n\n"
+
+
+def with_editor_context(messages: Sequence[Message]) -> list[Message]:
+    """A copy where each user message carrying an editor context (``EDITOR_CONTEXT``) has it
+    written before its text, exactly as it was when the turn was sent: earlier turns keep
+    their snapshot verbatim, so the request is a byte-identical extension of the previous
+    one and the provider's prompt cache reads it (until compaction drops old snapshots)."""
+    out: list[Message] = []
+    for msg in messages:
+        editor = msg.metadata.get(EDITOR_CONTEXT) if msg.role == "user" else None
+        if editor:
+            msg = replace(msg, content=f"{editor}{EDITOR_CONTEXT_END}{msg.content}")
+        out.append(msg)
+    return out
 
 
 def pair_tool_results(messages: Sequence[Message]) -> list[Message]:
