@@ -119,7 +119,9 @@ async def test_a_large_open_buffer_in_a_small_window_never_sends_empty_messages(
     assert all(n <= 1 for n in summaries_per_turn), summaries_per_turn
     assert summaries_per_turn[0] == 1  # the history was summarized, from a non-empty transcript
     last = _chat_requests(llm)[-1]
-    assert _texts(last)[-1] == "question 2 about the open file"
+    # the question, with the open buffer right before it (it travels with the turn)
+    assert _texts(last)[-1].endswith("\n\nquestion 2 about the open file")
+    assert _texts(last)[-1].startswith("<editor_context>\n## Open file\nrow_0 = load(row=0)")
     assert count_prompt_tokens(last) + last["max_tokens"] <= 4096
 
 

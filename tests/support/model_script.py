@@ -167,8 +167,25 @@ def word_deltas(text: str) -> list[str]:
 _MARKER = re.compile(r"\[\[(slow|deltas:\d+|error:\d{3}|tool:[A-Za-z0-9_.-]+(?:\s+\{.*?\})?)\]\]")
 
 
+# Victor writes a turn's editor context before the question, in these tags; the default answer
+# echoes the question only (what the user typed), as a model would answer it.
+EDITOR_CONTEXT_END = "</editor_context>\n\n"
+
+
+def _question(text: str) -> str:
+    if text.startswith("<editor_context>") and EDITOR_CONTEXT_END in text:
+        return text.rsplit(EDITOR_CONTEXT_END, 1)[1]
+    return text
+
+
 def last_user_text(api: str, body: dict[str, Any]) -> tuple[str, bool]:
-    """Text of the last user turn and whether that turn was plain user text (not tool results)."""
+    """Text of the last user turn (without Victor's editor context) and whether that turn was
+    plain user text (not tool results)."""
+    text, plain = _last_user_text(api, body)
+    return (_question(text), plain) if plain else (text, plain)
+
+
+def _last_user_text(api: str, body: dict[str, Any]) -> tuple[str, bool]:
     messages = body.get("messages") or []
     for msg in reversed(messages):
         role = msg.get("role")

@@ -18,9 +18,10 @@ from victor.protocols import EDITOR_CONTEXT, Message
 INTERRUPTED_RESULT = "No result: the tool call was interrupted before it finished."
 
 
-# Between a turn's editor context and what the user typed: the model must not read the
-# question as part of the file.
-EDITOR_CONTEXT_END = "\n\n---\n\n"
+# A turn's editor context is written before what the user typed, in tags, so the model
+# tells the question from the file text it comes with.
+EDITOR_CONTEXT_START = "<editor_context>\n"
+EDITOR_CONTEXT_END = "\n</editor_context>\n\n"
 
 
 def with_editor_context(messages: Sequence[Message]) -> list[Message]:
@@ -32,7 +33,8 @@ def with_editor_context(messages: Sequence[Message]) -> list[Message]:
     for msg in messages:
         editor = msg.metadata.get(EDITOR_CONTEXT) if msg.role == "user" else None
         if editor:
-            msg = replace(msg, content=f"{editor}{EDITOR_CONTEXT_END}{msg.content}")
+            text = f"{EDITOR_CONTEXT_START}{editor}{EDITOR_CONTEXT_END}{msg.content}"
+            msg = replace(msg, content=text)
         out.append(msg)
     return out
 
