@@ -319,8 +319,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _control(self, path: str, query: dict[str, list[str]], body: Any) -> None:
         owner = self.owner
-        if path == "/_control/requests":
-            self._send_json(200, {"requests": [r.to_dict() for r in owner.requests]})
+        if path == "/_control/requests":  # ?since=N: only requests N and later
+            since = (query.get("since") or ["0"])[0]
+            start = int(since) if since.isdigit() else 0
+            self._send_json(200, {"requests": [r.to_dict() for r in owner.requests[start:]]})
         elif path == "/_control/health":
             self._send_json(200, {"ok": True, "queued": owner.queued})
         elif path == "/_control/reset" and self.command == "POST":

@@ -10,6 +10,7 @@ Endpoints
                                       JSON or SSE, strictly validated (model_completions.py)
     GET  /v1/models                   model list (Anthropic shape if ``anthropic-version`` sent)
     GET  /_control/requests           ``{"requests": [...]}`` every request so far, in order
+                                      (``?since=N``: from the N-th on)
     GET  /_control/health             ``{"ok": true, "queued": N}``
     GET  /_control/wait_client_close?timeout=5   the first request whose client hung up early
                                       (408 if none in time)

@@ -66,6 +66,10 @@ async def run_turn(
     # beside what the user typed, so later requests repeat this turn exactly as sent.
     metadata = {EDITOR_CONTEXT: editor} if editor else {}
     user = Message(role="user", content=text, pinned=pinned, metadata=metadata)
+    if o.settings.prompt_layout == "turn":
+        # The previous turn's editor snapshot is stale now: dropped before this turn is
+        # counted or sent (docs/design.md, "Prompt layout", has the measurement).
+        contexts.drop_editor_context(sid)
     reports: list[CompactionReport] = []
     report = await compact_stored(o, sid, overhead, incoming=[user], force=False)
     if report is not None:

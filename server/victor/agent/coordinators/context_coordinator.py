@@ -164,6 +164,14 @@ class ContextCoordinator:
             self._totals[session_id] = (known[0] + raw, known[1] + len(messages))
         context.messages.extend(messages)
 
+    def drop_editor_context(self, session_id: str) -> None:
+        """Drop the editor snapshots of a session's earlier turns (see
+        ``without_editor_context``); nothing changes when there are none."""
+        messages = self.get_context(session_id).messages
+        if any(EDITOR_CONTEXT in m.metadata for m in messages):
+            self.get_context(session_id).messages = without_editor_context(messages)
+            self._totals.pop(session_id, None)
+
     def reset(self, session_id: str | None = None) -> None:
         """Start a session's conversation over (the current session by default).
 
@@ -331,9 +339,8 @@ class ContextCoordinator:
 def without_editor_context(messages: Sequence[Message]) -> list[Message]:
     """``messages`` with earlier turns' editor snapshots dropped (new objects where one was
     dropped). The latest editor context always travels with the new turn, so old snapshots
-    only repeat stale file text; they are kept verbatim between compactions (the prompt
-    cache reads them at a tenth of the price) and dropped when the history is rewritten
-    anyway (docs/design.md, "Prompt layout")."""
+    only repeat stale file text: the turn layout drops the previous turn's when the next
+    one starts, and every compaction drops them all (docs/design.md, "Prompt layout")."""
     out = []
     for m in messages:
         if EDITOR_CONTEXT in m.metadata:
