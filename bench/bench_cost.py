@@ -58,7 +58,7 @@ TURNS = 40
 PAUSE_BEFORE_TURN = 24  # the cache expires before this turn (6 minutes pass)
 PAUSE_SECONDS = 360
 # small enough for the session to be compacted once (about turn 30 in the turn layout)
-CONTEXT_WINDOW = int(os.environ.get("BENCH_COST_WINDOW", "48000"))
+CONTEXT_WINDOW = int(os.environ.get("BENCH_COST_WINDOW", "32000"))
 MODEL = "claude-sonnet-4-6"  # Victor's default; its minimum cacheable prompt is 2048 tokens
 SUMMARY_MARK = "Summarize this conversation"  # how the summary strategy's system prompt starts
 FILES = [

@@ -195,7 +195,7 @@ def _style_and_editor() -> list:
     return [Editor(), Style()]
 
 
-async def test_the_editor_context_travels_with_each_turn_and_the_prefix_stays_put(llm, anthropic):
+async def test_the_editor_context_travels_with_the_newest_question_only(llm, anthropic):
     from victor.agent.coordinators import PromptCoordinator
 
     prompts = PromptCoordinator(contributors=_style_and_editor())
@@ -218,20 +218,13 @@ async def test_the_editor_context_travels_with_each_turn_and_the_prefix_stays_pu
         "<editor_context>\n## Active file\ncursor at line 2"
     )
 
-    # the first turn is repeated exactly as it was sent (apart from where breakpoints sit)
-    def bare(message):
-        return {
-            **message,
-            "content": [
-                {k: v for k, v in b.items() if k != "cache_control"} for b in message["content"]
-            ],
-        }
-
-    assert [bare(m) for m in second["messages"][:1]] == [bare(m) for m in first["messages"]]
-    # breakpoints: the end of the previous request and the end of this one
-    assert second["messages"][0]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    # the earlier question goes without its stale snapshot; its answer as it was
+    assert second["messages"][0]["content"] == [{"type": "text", "text": "one"}]
+    assert second["messages"][1]["content"][0]["text"] == "Echo: one"
+    # breakpoints: the previous answer and the end of this request
+    assert second["messages"][1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert second["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert "cache_control" not in second["messages"][1]["content"][-1]
+    assert "cache_control" not in second["messages"][0]["content"][-1]
     # what victor/prompt reports is what was sent
     layout = await orchestrator.build_prompt({"line": 2})
     assert layout.system_text == second["system"][0]["text"]

@@ -125,11 +125,11 @@ async def test_tool_round_trip_request_shape(
         ("t1", False),
         ("t2", True),
     ]
-    # breakpoints at the end of the previous request (the question) and at the end of
-    # this one, so the next request reads all of this one; none in between
-    assert user["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    # breakpoints on the message before the newest one and at the end of this request, so
+    # the next request reads all of this one; none elsewhere
+    assert assistant["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert results["content"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert "cache_control" not in assistant["content"][-1]
+    assert "cache_control" not in user["content"][-1]
     assert "cache_control" not in results["content"][0]
 
 

@@ -81,16 +81,17 @@ def cache_prefix(messages: list[dict[str, Any]]) -> None:
 
 def cache_turns(messages: list[dict[str, Any]]) -> None:
     """Two breakpoints in the conversation: at its end, so this whole request is written to
-    the cache, and at the end of the previous request (three messages back: its last user
-    message, the answer, the new user message or tool results), which that request wrote.
-    Each request thus reads everything the previous one sent and writes only what is new;
-    the second breakpoint keeps the read within the API's 20-block look-back however many
-    blocks a turn adds. With the tools' and the system prompt's breakpoints: 4, the API's
-    maximum."""
+    the cache, and on the message before the newest one (the previous answer, or the tool
+    call whose results are newest). The API looks for cached prefixes up to 20 blocks before
+    each breakpoint, so the second one finds what the previous request wrote at its end
+    when the conversation was only extended, and otherwise the prefix up to the previous
+    answer: when the turn layout drops the previous question's editor snapshot, only that
+    question, its answer and the new question are written again. With the tools' and the
+    system prompt's breakpoints: 4, the API's maximum."""
     if messages:
         messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
-    if len(messages) >= 3:
-        messages[-3]["content"][-1]["cache_control"] = EPHEMERAL
+    if len(messages) >= 2:
+        messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
 
 
 class StreamState:
