@@ -229,9 +229,12 @@ async def test_the_editor_context_travels_with_the_newest_question_only(llm, ant
     layout = await orchestrator.build_prompt({"line": 2})
     assert layout.system_text == second["system"][0]["text"]
     assert layout.editor in second["messages"][-1]["content"][0]["text"]
-    # the session shows what the user typed, not the editor context
+    # the session shows what the user typed, and the store never holds the file text
     stored = orchestrator._context_coordinator.get_context(orchestrator.session_id).messages
     assert [m.content for m in stored if m.role == "user"] == ["one", "two"]
+    saved = orchestrator._session_coordinator.store.transcript(orchestrator.session_id)
+    assert [m.content for m in saved if m.role == "user"] == ["one", "two"]
+    assert "cursor at line" not in repr(saved)
 
 
 async def test_the_legacy_layout_keeps_the_file_context_after_the_cached_system_block(

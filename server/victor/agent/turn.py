@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from victor.agent.coordinators.chat_coordinator import TurnState
+from victor.agent.coordinators.context_coordinator import without_editor_context
 from victor.agent.events import (
     AgentEvent,
     Compacted,
@@ -139,7 +140,9 @@ async def run_turn(
         usage = state.usage
         actual = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
         contexts.counter.calibrate(estimate, actual)
-    await o._session_coordinator.append(sid, state.new_messages)
+    # The store keeps what the user typed: a snapshot is only needed while its turn runs
+    # (and, measured against, in memory by "turn-verbatim"), and it is file text.
+    await o._session_coordinator.append(sid, without_editor_context(state.new_messages))
     contexts.append(sid, state.new_messages)
     usage = state.usage
     analytics.record(
@@ -223,7 +226,7 @@ def store_interrupted(o: AgentOrchestrator, sid: str, state: TurnState, reason: 
     messages = state.interrupted_messages()
     messages[-1].metadata["interrupted_reason"] = reason
     try:
-        o._session_coordinator.append_now(sid, messages)
+        o._session_coordinator.append_now(sid, without_editor_context(messages))
     except Exception:  # never mask the original error
         log.exception("could not store the interrupted turn")
         return
