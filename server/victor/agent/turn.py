@@ -55,12 +55,11 @@ async def run_turn(
     # The strategy chooses which tools; the order is fixed here, in one place: the tool list
     # opens the prompt, and in the strategy's order (best first for this question) it
     # changed on almost every request, so the prompt cache missed from the first byte.
-    tools = sorted(
-        o._tool_coordinator.select_tools(
-            text, enabled=config.enable_tools, limit=config.max_tools_per_request
-        ),
-        key=lambda spec: spec.name,
+    tools = o._tool_coordinator.select_tools(
+        text, enabled=config.enable_tools, limit=config.max_tools_per_request
     )
+    if o.settings.prompt_layout != "legacy":  # legacy: as before, to measure against
+        tools = sorted(tools, key=lambda spec: spec.name)
     contexts = o._context_coordinator
     overhead = contexts.counter.text(system) + contexts.counter.tools(tools)
     # The editor context travels with the question (see turn_prompt); the session keeps it
