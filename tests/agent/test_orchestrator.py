@@ -271,3 +271,18 @@ async def test_idle_sessions_leave_memory_and_come_back_from_the_store(llm, anth
     await orchestrator.chat("who am I?", session_id="a")
     sent = [m["content"][0]["text"] for m in llm.requests[-1].body["messages"]]
     assert sent[0] == "I am a"  # reloaded from the store, history intact
+
+
+async def test_the_tool_list_keeps_its_order_whatever_the_question(tmp_path, llm, anthropic):
+    # Best-first order followed the question, so the prompt cache missed from the first byte.
+    settings = Settings(data_dir=tmp_path / ".data")
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", workspace=tmp_path)
+    for question in ("search the text for TODO", "list the directory", "read the file a.py"):
+        await orchestrator.chat(question)
+    orders = [[t["name"] for t in r.body["tools"]] for r in llm.requests_to("/v1/messages")]
+    assert orders[0] == sorted(orders[0]) and len(orders[0]) >= 3
+    assert orders.count(orders[0]) == len(orders)
+    # the strategy still ranks them best first for each question; only the order sent is fixed
+    ranked = orchestrator._tool_coordinator.select_tools("search the text for TODO")
+    assert ranked[0].name == "search_text"
+    await orchestrator.aclose()
