@@ -30,8 +30,8 @@ async def test_every_turn_carries_the_current_file_context_after_cursor_moves(
     start, workspace: Path
 ) -> None:
     write(workspace / "other.py", OTHER_PY)
-    # Sonnet 4.5 caches prefixes from 1024 tokens (4.6 from 2048): the prompts here pass it
-    settings = {"model": "claude-sonnet-4-5"}
+    # a model the cache simulation knows no minimum for: 1024 tokens (Sonnet 4.6: 2048)
+    settings = {"model": "test-model"}
     daemon: Daemon = await start([workspace], configuration={"": {"victor": settings}})
     app = daemon.open(workspace / "app.py")
     other = daemon.open(workspace / "other.py")
@@ -78,7 +78,7 @@ async def test_every_turn_carries_the_current_file_context_after_cursor_moves(
 async def test_the_next_turn_reads_the_conversation_from_the_cache(start, workspace: Path) -> None:
     write(workspace / "other.py", OTHER_PY)
     daemon: Daemon = await start(
-        [workspace], configuration={"": {"victor": {"model": "claude-sonnet-4-5"}}}
+        [workspace], configuration={"": {"victor": {"model": "test-model"}}}
     )
     other = daemon.open(workspace / "other.py")
     session = None
