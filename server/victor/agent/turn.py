@@ -62,8 +62,8 @@ async def run_turn(
         tools = sorted(tools, key=lambda spec: spec.name)
     contexts = o._context_coordinator
     overhead = contexts.counter.text(system) + contexts.counter.tools(tools)
-    # The editor context travels with the question (see turn_prompt); the session keeps it
-    # beside what the user typed, so later requests repeat this turn exactly as sent.
+    # The editor context travels with the question (see turn_prompt), beside what the user
+    # typed: this turn's tool rounds repeat it as sent; the store never keeps it.
     metadata = {EDITOR_CONTEXT: editor} if editor else {}
     user = Message(role="user", content=text, pinned=pinned, metadata=metadata)
     if o.settings.prompt_layout == "turn":
