@@ -27,6 +27,7 @@ SCRIPTS = {
     "context": "bench_context.py",
     "style": "bench_style.py",  # prompt build; written and owned separately, run as it is
     "inline": "bench_inline.py",
+    "cost": "bench_cost.py",  # input billed over a 40-turn session, per prompt layout
     # facts correct on real packages; with --quick a subset; unfetchable packages are skipped
     "style_accuracy": "bench_style_accuracy.py",
 }

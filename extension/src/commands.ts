@@ -5,6 +5,7 @@ import type { ChatViewProvider } from './chatView';
 import { previewAndApply, toWorkspaceEdit } from './codeActions';
 import { EditorTracker, editorContextParams, inWorkspace, toPosition, toRange } from './editorContext';
 import { ErrorCodes, type GenerateParams } from './protocol';
+import { renderPromptDocument, styleCards } from './promptView';
 import { keyProviderFor, type ApiKeyProvider } from './settings';
 import { StreamAccumulator } from './stream';
 
@@ -150,7 +151,7 @@ export function registerCommands(
     const sessionId = chat.currentSessionId;
     if (sessionId) params.sessionId = sessionId;
     const result = await client.systemPrompt(params);
-    await docs.open(`System Prompt (${fileLabel(editor)}).md`, result.prompt ?? '');
+    await docs.open(`System Prompt (${fileLabel(editor)}).md`, renderPromptDocument(result));
   });
 
   register('victor.showStyleCard', async () => {
@@ -162,7 +163,7 @@ export function registerCommands(
     const params = { ...editorContextParams(editor, true) } as Parameters<VictorClient['systemPrompt']>[0];
     delete params.diagnostics;
     const result = await client.systemPrompt(params);
-    const style = (result.contributions ?? []).filter((c) => /style/i.test(c.name) && c.text.trim());
+    const style = styleCards(result);
     if (style.length === 0) {
       void vscode.window.showInformationMessage(`Victor: no style card for ${fileLabel(editor)}.`);
       return;

@@ -213,9 +213,23 @@ export function compactNotice(result: CompactResult): string {
   );
 }
 
+export interface PromptContribution {
+  name: string;
+  priority?: number;
+  text: string;
+  /** Where it is sent: in the system prompt, or with the next user message. */
+  part?: 'system' | 'editor';
+}
+
+/** victor/prompt (alias victor/systemPrompt). Servers before the turn layout send only
+ * `prompt` and `contributions`. */
 export interface SystemPromptResult {
   prompt: string;
-  contributions?: Array<{ name: string; priority?: number; text: string }>;
+  contributions?: PromptContribution[];
+  layout?: 'turn' | 'legacy';
+  system?: Array<{ text: string; cacheBreakpoint: boolean }>;
+  editorContext?: string;
+  cacheBreakpoints?: string[];
 }
 
 export interface StatusResult {

@@ -319,8 +319,11 @@ async def _prompt_async(file: Path, root: Path) -> int:
     )
     try:
         await agent.style.wait_ready(timeout=30)
-        built = await agent.orchestrator.build_system_prompt({"file": str(file)})
-        print(built.text)
+        from victor.agent.prompt_view import prompt_view
+
+        # the system prompt, then what travels with a question about this file (as victor/prompt)
+        view = await prompt_view(agent.orchestrator, {"file": str(file)}, None)
+        print(view.text)
     finally:
         await agent.aclose()
     return 0

@@ -58,9 +58,17 @@ class ToolCall:
         self.arguments = clean_value(self.arguments)
 
 
+#: metadata key of a user message's editor context (see ``Message``)
+EDITOR_CONTEXT = "editor_context"
+
+
 @dataclass(slots=True)
 class Message:
     """One message of a conversation.
+
+    A user message may carry the editor's context of its turn (file text, cursor, selection,
+    diagnostics) in ``metadata[EDITOR_CONTEXT]``: providers send it with the message, while
+    ``content`` stays what the user typed (what the session shows).
 
     ``content`` is always plain text so strategies can search it (``m.content.lower()``).
     An assistant message may carry ``tool_calls``; a ``tool`` message answers the call named

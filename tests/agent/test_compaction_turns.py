@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.model_script import count_prompt_tokens
+from tests.support.model_script import Reply, count_prompt_tokens
 from victor.agent.coordinators import PromptCoordinator
 from victor.agent.coordinators.compaction import summary_transcript
 from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
@@ -119,7 +119,9 @@ async def test_a_large_open_buffer_in_a_small_window_never_sends_empty_messages(
     assert all(n <= 1 for n in summaries_per_turn), summaries_per_turn
     assert summaries_per_turn[0] == 1  # the history was summarized, from a non-empty transcript
     last = _chat_requests(llm)[-1]
-    assert _texts(last)[-1] == "question 2 about the open file"
+    # the question, with the open buffer right before it (it travels with the turn)
+    assert _texts(last)[-1].endswith("\n\nquestion 2 about the open file")
+    assert _texts(last)[-1].startswith("<editor_context>\n## Open file\nrow_0 = load(row=0)")
     assert count_prompt_tokens(last) + last["max_tokens"] <= 4096
 
 
@@ -129,3 +131,43 @@ def test_the_summary_transcript_cuts_a_long_line_instead_of_ending_empty():
     assert transcript.startswith("ASSISTANT: xxx") and len(transcript) <= 800
     assert summary_transcript(messages, max_chars=20_000).startswith("USER: short question")
     assert summary_transcript([Message("user", "   ")], max_chars=800) == ""
+
+
+class Notes(BasePromptContributor):
+    """A large, stable part of the system prompt, so the prompt passes the cache minimum."""
+
+    async def get_contribution(self, context: Any) -> str:
+        return "## Team notes\n" + "Prefer small functions with clear names. " * 220
+
+
+async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anthropic):
+    settings = Settings(context_window=12_000, max_tokens=256, enable_tools=False)
+    prompts = PromptCoordinator(contributors=[Notes(), OpenBuffer(lines=40)])
+    # an unnamed model: the cache minimum is 1024 tokens (the API's most common one)
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", _prompt_coordinator=prompts)
+    # short answers, the summary's included (the default echo would repeat the transcript)
+    llm.enqueue(*(Reply(text="The loader retries on 5xx, three times.") for _ in range(60)))
+    compacted_on = None
+    for turn in range(40):
+        done = await orchestrator.chat(f"Question {turn}: " + "why does the loader retry " * 30)
+        records = [r for r in llm.requests_to("/v1/messages") if not _is_summary(r.body)]
+        if compacted_on is None and any(_is_summary(r.body) for r in llm.requests):
+            compacted_on = turn
+        if compacted_on is not None and turn == compacted_on + 2:
+            break
+    assert compacted_on is not None, "the session never compacted"
+    assert done.content
+    after, next_turn = records[-2], records[-1]
+    summary = _texts(after.body)[0]
+    assert summary.startswith("[Summary of the earlier conversation]")
+    # the compacted history starts with the summary; the next turn extends it, the summary
+    # and everything after it up to the previous answer read from the cache
+    assert _texts(next_turn.body)[0] == summary
+    assert next_turn.usage["cache_read_input_tokens"] > 0
+    assert (
+        next_turn.usage["cache_read_input_tokens"]
+        >= after.usage["cache_creation_input_tokens"] // 2
+    )
+    # the earlier snapshots are gone: only the newest question carries the open buffer
+    with_buffer = [t for t in _texts(next_turn.body) if "## Open file" in t]
+    assert len(with_buffer) == 1 and with_buffer[0] == _texts(next_turn.body)[-1]

@@ -173,8 +173,7 @@ async def test_tool_loop_reads_a_workspace_file(tmp_path: Path, llm, anthropic):
     await orchestrator.aclose()
 
 
-async def test_volatile_file_context_sits_after_the_cached_system_block(llm, anthropic):
-    from victor.agent.coordinators import PromptCoordinator
+def _style_and_editor() -> list:
     from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
 
     class Style(BasePromptContributor):
@@ -193,8 +192,59 @@ async def test_volatile_file_context_sits_after_the_cached_system_block(llm, ant
         async def get_contribution(self, context):
             return f"## Active file\ncursor at line {context.get('line')}"
 
-    prompts = PromptCoordinator(contributors=[Editor(), Style()])
+    return [Editor(), Style()]
+
+
+async def test_the_editor_context_travels_with_the_newest_question_only(llm, anthropic):
+    from victor.agent.coordinators import PromptCoordinator
+
+    prompts = PromptCoordinator(contributors=_style_and_editor())
     orchestrator = AgentOrchestrator(Settings(), anthropic, "m", _prompt_coordinator=prompts)
+    await orchestrator.chat("one", prompt_context={"line": 1})
+    await orchestrator.chat("two", prompt_context={"line": 2})
+    first, second = (r.body for r in llm.requests_to("/v1/messages"))
+    # one stable system block, the same on both turns, with a breakpoint
+    assert first["system"] == second["system"]
+    assert len(first["system"]) == 1 and first["system"][0]["cache_control"] == {
+        "type": "ephemeral"
+    }
+    assert "line length 100" in first["system"][0]["text"] and "cursor" not in str(first["system"])
+    # each question carries the cursor of its own turn
+    assert (
+        first["messages"][0]["content"][0]["text"]
+        == "<editor_context>\n## Active file\ncursor at line 1\n</editor_context>\n\none"
+    )
+    assert second["messages"][-1]["content"][0]["text"].startswith(
+        "<editor_context>\n## Active file\ncursor at line 2"
+    )
+
+    # the earlier question goes without its stale snapshot; its answer as it was
+    assert second["messages"][0]["content"] == [{"type": "text", "text": "one"}]
+    assert second["messages"][1]["content"][0]["text"] == "Echo: one"
+    # breakpoints: the previous answer and the end of this request
+    assert second["messages"][1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert second["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in second["messages"][0]["content"][-1]
+    # what victor/prompt reports is what was sent
+    layout = await orchestrator.build_prompt({"line": 2})
+    assert layout.system_text == second["system"][0]["text"]
+    assert layout.editor in second["messages"][-1]["content"][0]["text"]
+    # the session shows what the user typed, and the store never holds the file text
+    stored = orchestrator._context_coordinator.get_context(orchestrator.session_id).messages
+    assert [m.content for m in stored if m.role == "user"] == ["one", "two"]
+    saved = orchestrator._session_coordinator.store.transcript(orchestrator.session_id)
+    assert [m.content for m in saved if m.role == "user"] == ["one", "two"]
+    assert "cursor at line" not in repr(saved)
+
+
+async def test_the_legacy_layout_keeps_the_file_context_after_the_cached_system_block(
+    llm, anthropic
+):
+    from victor.agent.coordinators import PromptCoordinator
+
+    prompts = PromptCoordinator(contributors=_style_and_editor())
+    settings = Settings(prompt_layout="legacy")
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", _prompt_coordinator=prompts)
     await orchestrator.chat("one", prompt_context={"line": 1})
     await orchestrator.chat("two", prompt_context={"line": 2})
     first, second = (r.body["system"] for r in llm.requests_to("/v1/messages"))
@@ -203,10 +253,10 @@ async def test_volatile_file_context_sits_after_the_cached_system_block(llm, ant
     assert "line length 100" in first[0]["text"] and "cursor" not in first[0]["text"]
     assert first[1]["text"].endswith("line 1") and second[1]["text"].endswith("line 2")
     assert "cache_control" not in first[1]
-    # the whole prompt is still exactly what victor/systemPrompt reports
     built = await orchestrator.build_system_prompt({"line": 2})
-    assert first[0]["text"] + first[1]["text"] != built.text
     assert second[0]["text"] + second[1]["text"] == built.text
+    last = llm.requests_to("/v1/messages")[-1].body
+    assert last["messages"][-1]["content"][-1]["text"] == "two"  # nothing added to the question
 
 
 async def test_idle_sessions_leave_memory_and_come_back_from_the_store(llm, anthropic, monkeypatch):
@@ -221,3 +271,18 @@ async def test_idle_sessions_leave_memory_and_come_back_from_the_store(llm, anth
     await orchestrator.chat("who am I?", session_id="a")
     sent = [m["content"][0]["text"] for m in llm.requests[-1].body["messages"]]
     assert sent[0] == "I am a"  # reloaded from the store, history intact
+
+
+async def test_the_tool_list_keeps_its_order_whatever_the_question(tmp_path, llm, anthropic):
+    # Best-first order followed the question, so the prompt cache missed from the first byte.
+    settings = Settings(data_dir=tmp_path / ".data")
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", workspace=tmp_path)
+    for question in ("search the text for TODO", "list the directory", "read the file a.py"):
+        await orchestrator.chat(question)
+    orders = [[t["name"] for t in r.body["tools"]] for r in llm.requests_to("/v1/messages")]
+    assert orders[0] == sorted(orders[0]) and len(orders[0]) >= 3
+    assert orders.count(orders[0]) == len(orders)
+    # the strategy still ranks them best first for each question; only the order sent is fixed
+    ranked = orchestrator._tool_coordinator.select_tools("search the text for TODO")
+    assert ranked[0].name == "search_text"
+    await orchestrator.aclose()

@@ -106,8 +106,10 @@ def test_emacs_eglot_chat_code_action_and_errors(tmp_path: Path) -> None:
     assert "> hello from emacs\n\nEcho: hello from emacs" in results["chat_buffer"]
     chat_body = requests[0].body
     assert chat_body["model"] == "model-from-emacs"  # from eglot-workspace-configuration
+    # the editor context travels with the question
+    question = "".join(b["text"] for b in chat_body["messages"][-1]["content"] if "text" in b)
     system = "".join(block["text"] for block in chat_body["system"])
-    assert "unsaved_marker_fn" in system and "on_disk" not in system
+    assert "unsaved_marker_fn" in question and "on_disk" not in question + system
 
     # the code action: the command answered at once, eglot applied the edit to the buffer
     assert {"Victor: Explain", "Victor: Refactor", "Victor: Add docstring"} <= set(

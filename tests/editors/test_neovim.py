@@ -58,8 +58,11 @@ def test_neovim_chat_code_actions_and_errors(tmp_path: Path):
     assert results["status"]["provider"] == "anthropic"
     assert results["chat"]["content"] == "Echo: hello from neovim", results
     assert requests[-1].body["model"] == "model-from-neovim"  # settings from Neovim's config
-    system = "".join(block["text"] for block in requests[-1].body["system"])
-    assert "unsaved_marker_fn" in system and "on_disk" not in system
+    # the editor context travels with the question
+    body = requests[-1].body
+    question = "".join(b["text"] for b in body["messages"][-1]["content"] if "text" in b)
+    system = "".join(block["text"] for block in body["system"])
+    assert "unsaved_marker_fn" in question and "on_disk" not in question + system
     assert {"Victor: Explain", "Victor: Refactor", "Victor: Add docstring"} <= set(
         results["code_actions"]
     )

@@ -407,6 +407,12 @@ def system_text(body: dict[str, Any]) -> str:
     return "".join(block.get("text", "") for block in system)
 
 
+def turn_text(body: dict[str, Any]) -> str:
+    """The newest user message of an Anthropic request body: the turn's editor context (file
+    text, cursor, selection, diagnostics) followed by the question."""
+    return user_texts(body)[-1]
+
+
 def user_texts(body: dict[str, Any]) -> list[str]:
     """The text of every user message of an Anthropic request body."""
     out = []

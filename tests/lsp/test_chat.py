@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.lsp.daemon import Daemon, eventually, system_text, user_texts
+from tests.lsp.daemon import Daemon, eventually, system_text, turn_text, user_texts
 from tests.support.model_server import Reply
 
 REQUEST_CANCELLED = -32800
@@ -110,24 +110,33 @@ async def test_model_gets_system_prompt_unsaved_text_and_selection(
     assert result["content"] == "Echo: what does this do?"
     system = system_text(daemon.last_body())
     assert system.startswith("You are Victor")
-    assert "return 'UNSAVED_V2' + name" in system
-    assert "UNSAVED_V1" not in system
-    assert '"Hello, "' not in system  # the text on disk is not what the user sees
-    assert "Selection" in system
-    selection_part = system[system.index("Selection") :]
+    # the editor context travels with the question
+    turn = turn_text(daemon.last_body())
+    assert turn.endswith("what does this do?")
+    assert "return 'UNSAVED_V2' + name" in turn
+    assert "UNSAVED_V1" not in turn + system
+    assert '"Hello, "' not in turn + system  # the text on disk is not what the user sees
+    assert "Selection" in turn
+    selection_part = turn[turn.index("Selection") :]
     assert "greet" in selection_part.split("```")[1]  # the selected text, fenced
 
-    # victor/systemPrompt shows exactly what the model was sent for that spot
-    shown = await daemon.request(
-        "victor/systemPrompt",
-        {
-            "textDocument": {"uri": uri},
-            "range": selection,
-            "position": {"line": 0, "character": 4},
-            "sessionId": result["sessionId"],
-        },
+    # victor/prompt shows exactly what the model was sent for that spot, and so does the
+    # name older clients use
+    spot = {
+        "textDocument": {"uri": uri},
+        "range": selection,
+        "position": {"line": 0, "character": 4},
+        "sessionId": result["sessionId"],
+    }
+    shown = await daemon.request("victor/prompt", spot)
+    assert shown["system"] == [{"text": system, "cacheBreakpoint": True}]
+    assert shown["editorContext"]
+    assert turn == f"<editor_context>\n{shown['editorContext']}\n</editor_context>\n\n" + (
+        "what does this do?"
     )
-    assert shown["prompt"] == system
+    assert shown["prompt"] == system + "\n\n" + shown["editorContext"]
+    assert "last message" in shown["cacheBreakpoints"]
+    assert await daemon.request("victor/systemPrompt", spot) == shown
 
 
 async def test_cancel_aborts_the_stream_and_keeps_the_partial_answer(daemon: Daemon) -> None:

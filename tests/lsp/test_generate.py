@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lsp.daemon import Daemon, system_text, user_texts
+from tests.lsp.daemon import Daemon, system_text, turn_text, user_texts
 from tests.support.model_server import Reply
 
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent))
@@ -103,8 +103,9 @@ async def test_generate_uses_the_unsaved_text(daemon: Daemon, workspace: Path) -
     )
     body = daemon.last_body()
     assert "def brand_new():\n    pass" in user_texts(body)[-1]
-    assert "def brand_new" in system_text(body)
-    assert "def greet" not in system_text(body)  # the saved file is not what the user has
+    assert "def brand_new" in turn_text(body)  # the editor context travels with the turn
+    assert "def greet" not in system_text(body) + turn_text(body)  # the saved file is not
+    # what the user has
 
 
 @pytest.mark.skipif(RUFF is None, reason="ruff is not installed next to the interpreter")

@@ -125,15 +125,18 @@ async def test_tool_round_trip_request_shape(
         ("t1", False),
         ("t2", True),
     ]
-    # the stable prefix (everything before the newest message) ends with a breakpoint
+    # breakpoints on the message before the newest one and at the end of this request, so
+    # the next request reads all of this one; none elsewhere
     assert assistant["content"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert "cache_control" not in results["content"][-1]
+    assert results["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in user["content"][-1]
+    assert "cache_control" not in results["content"][0]
 
 
 async def test_prompt_caching_reads_the_prefix_on_the_next_turn(
     claude: AnthropicProvider, model_server: ModelServer
 ) -> None:
-    system = "You are Victor. " * 200
+    system = "You are Victor. " * 800  # above claude-sonnet-4-6's 2048-token minimum
     first = await claude.chat(
         [Message("user", "one"), Message("assistant", "Echo: one"), Message("user", "two")],
         model=MODEL,
@@ -152,9 +155,11 @@ async def test_prompt_caching_reads_the_prefix_on_the_next_turn(
         model=MODEL,
         system=system,
     )
-    # everything the first turn wrote is read back; only the new middle part is written
+    # everything the first turn wrote (all of it) is read back; only the new turn is written
+    assert first.usage.input_tokens == 0
     assert second.usage.cache_read_tokens == first.usage.cache_write_tokens
     assert 0 < second.usage.cache_write_tokens < first.usage.cache_write_tokens
+    assert second.usage.input_tokens == 0
 
 
 async def test_overloaded_then_success_is_retried_transparently(

@@ -177,23 +177,103 @@ def test_markers_shape_the_default_answer() -> None:
     assert after.tool_calls == [] and after.text.startswith("Echo: tool result:")
 
 
-def test_prompt_cache_simulation() -> None:
+MARK = {"type": "ephemeral"}
+
+
+def _post(url: str, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(url, json=body, headers={"x-api-key": "k", "anthropic-version": "2023-06-01"})
+
+
+def _cached_body(system: str, *turns: str, model: str = "claude-sonnet-4-5") -> dict:
+    """A request whose system prompt and last message carry breakpoints."""
+    messages = [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": [{"type": "text", "text": t}]}
+        for i, t in enumerate(turns)
+    ]
+    messages[-1]["content"][-1]["cache_control"] = MARK
+    return {
+        "model": model,
+        "system": [{"type": "text", "text": system, "cache_control": MARK}],
+        "messages": messages,
+    }
+
+
+def test_prompt_cache_reads_the_prefix_and_writes_only_what_is_new() -> None:
     cache = PromptCache()
-    mark = {"type": "ephemeral"}
-    plain = {"system": "s" * 400, "messages": [{"role": "user", "content": "hi"}]}
-    assert cache.usage(plain)["cache_creation_input_tokens"] == 0
-    body = {
-        "system": [{"type": "text", "text": "s" * 400, "cache_control": mark}],
+    plain = {
+        "model": "claude-sonnet-4-5",
+        "system": "s" * 8000,
         "messages": [{"role": "user", "content": "hi"}],
     }
-    first = cache.usage(body)
-    assert first["cache_read_input_tokens"] == 0 and first["cache_creation_input_tokens"] > 100
-    second = cache.usage(body)
+    assert cache.usage(plain)["cache_creation_input_tokens"] == 0  # no breakpoint, no caching
+    first = cache.usage(_cached_body("s" * 8000, "hi"))
+    assert first["cache_read_input_tokens"] == 0 and first["cache_creation_input_tokens"] > 2000
+    assert first["input_tokens"] == 0  # the breakpoint is on the last block
+    second = cache.usage(_cached_body("s" * 8000, "hi", "Echo: hi", "more " * 100))
     assert second["cache_read_input_tokens"] == first["cache_creation_input_tokens"]
-    assert second["cache_creation_input_tokens"] == 0
-    assert second["input_tokens"] == first["input_tokens"] > 0
-    other = {**body, "system": [{"type": "text", "text": "t" * 400, "cache_control": mark}]}
-    assert cache.usage(other)["cache_read_input_tokens"] == 0  # a different prefix misses
+    assert 0 < second["cache_creation_input_tokens"] < 200
+    other = cache.usage(_cached_body("t" * 8000, "hi"))
+    assert other["cache_read_input_tokens"] == 0  # a different prefix misses
+    # caches are per model
+    assert (
+        cache.usage(_cached_body("s" * 8000, "hi", model="claude-opus-4-1"))[
+            "cache_read_input_tokens"
+        ]
+        == 0
+    )
+
+
+def test_prompt_cache_ignores_prefixes_below_the_models_minimum() -> None:
+    cache = PromptCache()
+    # about 1500 tokens: enough for Sonnet 4.5 (1024), not for Sonnet 4.6 (2048) or Haiku 4.5
+    for model, cached in (
+        ("claude-sonnet-4-5", True),
+        ("claude-sonnet-4-6", False),
+        ("claude-haiku-4-5-20251001", False),
+        ("claude-3-5-haiku-latest", False),
+    ):
+        body = _cached_body("s" * 6000, "hi", model=model)
+        cache.usage(body)
+        again = cache.usage(body)
+        assert (again["cache_read_input_tokens"] > 0) is cached, model
+        if not cached:  # billed as plain input, no error
+            assert again["input_tokens"] > 1400 and again["cache_creation_input_tokens"] == 0
+
+
+def test_prompt_cache_entries_expire_five_minutes_after_last_use() -> None:
+    now = [1000.0]
+    cache = PromptCache(clock=lambda: now[0])
+    body = _cached_body("s" * 8000, "hi")
+    cache.usage(body)
+    now[0] += 290
+    assert cache.usage(body)["cache_read_input_tokens"] > 0  # read: the lifetime restarts
+    now[0] += 290
+    assert cache.usage(body)["cache_read_input_tokens"] > 0
+    cache.advance(301)  # a pause longer than the lifetime, without sleeping
+    expired = cache.usage(body)
+    assert expired["cache_read_input_tokens"] == 0 and expired["cache_creation_input_tokens"] > 0
+
+
+def test_prompt_cache_looks_back_at_most_twenty_blocks() -> None:
+    cache = PromptCache()
+    turns = ["question " * 600, "answer"]
+    cache.usage(_cached_body("s" * 100, *turns))
+    near = [*turns, *(["x", "y"] * 9), "z"]  # 19 blocks later
+    assert cache.usage(_cached_body("s" * 100, *near))["cache_read_input_tokens"] > 0
+    cache.clear()
+    cache.usage(_cached_body("s" * 100, *turns))
+    far = [*turns, *(["x", "y"] * 11), "z"]  # 23 blocks later: not found
+    assert cache.usage(_cached_body("s" * 100, *far))["cache_read_input_tokens"] == 0
+
+
+def test_the_clock_control_lets_the_cache_expire(model_server: ModelServer) -> None:
+    body = {**_cached_body("s" * 8000, "hi"), "max_tokens": 10}
+    for _ in range(2):
+        _post(model_server.url + "/v1/messages", body)
+    _post(model_server.url + "/_control/clock", {"advance": 400})
+    _post(model_server.url + "/v1/messages", body)
+    usages = [r.usage for r in model_server.requests]
+    assert [u["cache_read_input_tokens"] > 0 for u in usages] == [False, True, False]
 
 
 def test_count_tokens_grows_with_the_prompt(model_server: ModelServer) -> None:

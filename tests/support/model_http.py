@@ -44,6 +44,7 @@ class RecordedRequest:
     fault: str | None = None
     finished: bool = False  # the server is done with this request
     invalid: str | None = None  # the API rule the request broke (answered 400), if any
+    usage: dict[str, int] | None = None  # the prompt's billing (input, cache read / write)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,6 +201,7 @@ class Handler(BaseHTTPRequestHandler):
         if reply.status and reply.status >= 400:
             return self._error(rec, api, reply)
         usage = self.owner._cache_usage(body) if api == "anthropic" else _plain_usage(body)
+        self.owner._update(rec, usage=dict(usage))
         ans = wire.resolve(reply, api, body, usage)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -317,12 +319,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _control(self, path: str, query: dict[str, list[str]], body: Any) -> None:
         owner = self.owner
-        if path == "/_control/requests":
-            self._send_json(200, {"requests": [r.to_dict() for r in owner.requests]})
+        if path == "/_control/requests":  # ?since=N: only requests N and later
+            since = (query.get("since") or ["0"])[0]
+            start = int(since) if since.isdigit() else 0
+            self._send_json(200, {"requests": [r.to_dict() for r in owner.requests[start:]]})
         elif path == "/_control/health":
             self._send_json(200, {"ok": True, "queued": owner.queued})
         elif path == "/_control/reset" and self.command == "POST":
             owner.reset()
+            self._send_json(200, {"ok": True})
+        elif path == "/_control/clock" and self.command == "POST":
+            seconds = body.get("advance") if isinstance(body, dict) else None
+            if not isinstance(seconds, (int, float)) or seconds < 0:
+                self._send_json(400, {"error": "advance: expected seconds >= 0"})
+                return
+            owner.advance_clock(float(seconds))
             self._send_json(200, {"ok": True})
         elif path == "/_control/script" and self.command == "POST":
             items = body.get("replies", body) if isinstance(body, dict) else body

@@ -6,12 +6,17 @@ each piece stays small and testable. See ``model_server``'s docstring for the ma
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
+
+from tests.support.model_cache import (  # noqa: F401 - re-exported
+    PromptCache,
+    count_prompt_tokens,
+    estimate_tokens,
+    prompt_segments,
+)
 
 Fault = Literal["reset", "stall", "malformed", "error_event"]
 Endpoint = Literal["chat", "count_tokens"]
@@ -162,8 +167,25 @@ def word_deltas(text: str) -> list[str]:
 _MARKER = re.compile(r"\[\[(slow|deltas:\d+|error:\d{3}|tool:[A-Za-z0-9_.-]+(?:\s+\{.*?\})?)\]\]")
 
 
+# Victor writes a turn's editor context before the question, in these tags; the default answer
+# echoes the question only (what the user typed), as a model would answer it.
+EDITOR_CONTEXT_END = "</editor_context>\n\n"
+
+
+def _question(text: str) -> str:
+    if text.startswith("<editor_context>") and EDITOR_CONTEXT_END in text:
+        return text.rsplit(EDITOR_CONTEXT_END, 1)[1]
+    return text
+
+
 def last_user_text(api: str, body: dict[str, Any]) -> tuple[str, bool]:
-    """Text of the last user turn and whether that turn was plain user text (not tool results)."""
+    """Text of the last user turn (without Victor's editor context) and whether that turn was
+    plain user text (not tool results)."""
+    text, plain = _last_user_text(api, body)
+    return (_question(text), plain) if plain else (text, plain)
+
+
+def _last_user_text(api: str, body: dict[str, Any]) -> tuple[str, bool]:
     messages = body.get("messages") or []
     for msg in reversed(messages):
         role = msg.get("role")
@@ -221,82 +243,13 @@ def _padded(answer: str, count: int) -> list[str]:
     return pieces
 
 
-# --------------------------------------------------------------------------- tokens and caching
-
-
-def estimate_tokens(value: Any) -> int:
-    """Deterministic stand-in for a tokenizer: a quarter of the JSON's characters, rounded up."""
-    if not isinstance(value, str):
-        value = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return math.ceil(len(value) / 4)
-
-
-def _strip_cache(block: Any) -> tuple[Any, bool]:
-    if isinstance(block, dict) and "cache_control" in block:
-        return {k: v for k, v in block.items() if k != "cache_control"}, True
-    return block, False
-
-
-def prompt_segments(body: dict[str, Any]) -> list[tuple[Any, bool]]:
-    """The prompt in Anthropic's cache order (tools, system, messages), one entry per block,
-    each with whether it carries a cache breakpoint. cache_control itself is not content."""
-    segments: list[tuple[Any, bool]] = []
-    for tool in body.get("tools") or []:
-        segments.append(_strip_cache(tool))
-    system = body.get("system")
-    if isinstance(system, str) and system:
-        segments.append((system, False))
-    elif isinstance(system, list):
-        segments.extend(_strip_cache(b) for b in system)
-    for msg in body.get("messages") or []:
-        content = msg.get("content")
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
-        for block in blocks or []:
-            stripped, marked = _strip_cache(block)
-            segments.append(({"role": msg.get("role"), "block": stripped}, marked))
-    return segments
-
-
-def count_prompt_tokens(body: dict[str, Any]) -> int:
-    return max(1, sum(estimate_tokens(s) for s, _ in prompt_segments(body)))
-
-
-class PromptCache:
-    """Simulates prompt caching: a prefix is written at each breakpoint; a later request reads
-    the longest cached prefix that ends at or before its last breakpoint. (The real API looks
-    back at most 20 blocks and caches only prefixes above a minimum length; neither is
-    simulated, so small test prompts cache too.) Not thread-safe: the server holds its lock."""
-
-    def __init__(self) -> None:
-        self._written: set[str] = set()
-
-    def clear(self) -> None:
-        self._written.clear()
-
-    def usage(self, body: dict[str, Any]) -> dict[str, int]:
-        segments = prompt_segments(body)
-        digests, tokens = [], []
-        h = hashlib.sha256()
-        for seg, _ in segments:
-            h.update(json.dumps(seg, sort_keys=True, ensure_ascii=False).encode())
-            digests.append(h.copy().hexdigest())
-            tokens.append(estimate_tokens(seg))
-        marks = [i for i, (_, marked) in enumerate(segments) if marked]
-        total = max(1, sum(tokens))
-        if not marks:
-            return {
-                "input_tokens": total,
-                "cache_read_input_tokens": 0,
-                "cache_creation_input_tokens": 0,
-            }
-        last = marks[-1]
-        hits = [i for i in range(last + 1) if digests[i] in self._written]
-        read_end = hits[-1] + 1 if hits else 0
-        read = sum(tokens[:read_end])
-        write = sum(tokens[read_end : last + 1])
-        self._written.update(digests[i] for i in marks)
-        return {
-            "input_tokens": max(0, total - read - write),
-            "cache_read_input_tokens": read,
-            "cache_creation_input_tokens": write,
-        }
+# Token estimates and the prompt cache live in model_cache; re-exported for older imports.
+__all__ = [
+    "PromptCache",
+    "Reply",
+    "ScriptedToolCall",
+    "count_prompt_tokens",
+    "default_reply",
+    "estimate_tokens",
+    "prompt_segments",
+]

@@ -10,12 +10,14 @@ Endpoints
                                       JSON or SSE, strictly validated (model_completions.py)
     GET  /v1/models                   model list (Anthropic shape if ``anthropic-version`` sent)
     GET  /_control/requests           ``{"requests": [...]}`` every request so far, in order
+                                      (``?since=N``: from the N-th on)
     GET  /_control/health             ``{"ok": true, "queued": N}``
     GET  /_control/wait_client_close?timeout=5   the first request whose client hung up early
                                       (408 if none in time)
     POST /_control/script             queue replies: one object, a list, or ``{"replies": [...]}``
                                       with the fields of ``Reply`` (see model_script.py)
     POST /_control/reset              forget queued replies, recorded requests, cached prefixes
+    POST /_control/clock              ``{"advance": SECONDS}``: time passes for the prompt cache
 
 Answers come from the FIFO of scripted replies (shared by both chat APIs; count_tokens takes
 only replies with ``endpoint="count_tokens"``); when it is empty the default answer is
@@ -33,9 +35,12 @@ surrogates, max_tokens within the model's limit, max_completion_tokens for OpenA
 models). A request that breaks one gets the 400 the real API would send, in its error shape,
 and is recorded with ``invalid`` set (``server.violations``), so every test checks validity.
 
-Usage figures are estimates; prompt caching is simulated from ``cache_control`` breakpoints
-(see ``PromptCache``). Keys are accepted from ``x-api-key`` or ``Authorization: Bearer``; any
-key (or none) is fine unless the server was given ``api_key``, then others get a 401.
+Usage figures are estimates; Anthropic prompt caching is simulated from ``cache_control``
+breakpoints with the API's rules (prefix match, 20-block look-back, minimum cacheable length
+per model, 5-minute lifetime: see ``model_cache``), and each request records the usage it
+was billed (``RecordedRequest.usage``). Keys are accepted from ``x-api-key`` or
+``Authorization: Bearer``; any key (or none) is fine unless the server was given ``api_key``,
+then others get a 401.
 
 A client hanging up before a stream ended is recorded (``client_closed``); it is noticed while
 the server waits between deltas or at the next write, so give the stream delays
@@ -67,11 +72,14 @@ import os
 import signal
 import socket
 import threading
+import time
+from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from tests.support.model_cache import PromptCache
 from tests.support.model_http import Handler, RecordedRequest
-from tests.support.model_script import PromptCache, Reply
+from tests.support.model_script import Reply
 
 __all__ = ["ModelServer", "RecordedRequest", "Reply"]
 
@@ -80,7 +88,12 @@ class ModelServer:
     """In-process server: ``with ModelServer() as s: ... s.url`` (``http://127.0.0.1:PORT``)."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, api_key: str | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host, self.port, self.api_key = host, port, api_key
         self.url = ""
@@ -90,7 +103,7 @@ class ModelServer:
         self._changed = threading.Condition(self._lock)
         self._queue: list[Reply] = []
         self._records: list[RecordedRequest] = []
-        self._cache = PromptCache()
+        self._cache = PromptCache(clock)
         self._stopping = threading.Event()
         self._conns: set[socket.socket] = set()
         self._httpd: ThreadingHTTPServer | None = None
@@ -158,6 +171,11 @@ class ModelServer:
                 if reply.endpoint == endpoint:
                     return self._queue.pop(i)
         return None
+
+    def advance_clock(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the prompt cache (entries live 5 minutes), without sleeping."""
+        with self._lock:
+            self._cache.advance(seconds)
 
     def _cache_usage(self, body: dict[str, Any]) -> dict[str, int]:
         with self._lock:

@@ -25,7 +25,8 @@ class GenerationResult:
 
 
 def generation_request(instruction: str, relpath: str, *, replacing: str | None, line: int) -> str:
-    """The user message for a generation turn; style and file context are in the system."""
+    """The user message for a generation turn; the style card and the file context come
+    with the turn's prompt (the system prompt and the turn's editor context)."""
     where = (
         f"replacing the selected code (lines starting at {line + 1}):\n```\n{replacing}\n```"
         if replacing

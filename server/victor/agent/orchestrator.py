@@ -20,7 +20,7 @@ from victor.agent.coordinators import (
     ToolCoordinator,
 )
 from victor.agent.coordinators.context_coordinator import strategy_for
-from victor.agent.coordinators.prompt_coordinator import BuiltPrompt
+from victor.agent.coordinators.prompt_coordinator import BuiltPrompt, PromptLayout
 from victor.agent.events import AgentEvent, CompactionReport, ContextUsage, TurnDone
 from victor.agent.turn import compact_stored, run_turn
 from victor.config.settings import Settings
@@ -227,14 +227,29 @@ class AgentOrchestrator:
     async def build_system_prompt(
         self, prompt_context: dict[str, Any] | None = None, *, session_id: str | None = None
     ) -> BuiltPrompt:
-        """The system prompt a turn with ``prompt_context`` would carry (what
-        ``victor/systemPrompt`` shows)."""
-        ctx = PromptContext(prompt_context or {})
+        """Every contribution for ``prompt_context`` in one system prompt (the legacy
+        layout's; ``build_prompt`` gives the turn layout)."""
+        return await self._prompt_coordinator.build(
+            self._prompt_context(prompt_context, session_id)
+        )
+
+    async def build_prompt(
+        self, prompt_context: dict[str, Any] | None = None, *, session_id: str | None = None
+    ) -> PromptLayout:
+        """The system prompt and the editor-context block a turn with ``prompt_context``
+        would carry (what ``victor/prompt`` shows)."""
+        ctx = self._prompt_context(prompt_context, session_id)
+        return await self._prompt_coordinator.build_layout(ctx)
+
+    def _prompt_context(
+        self, values: dict[str, Any] | None, session_id: str | None
+    ) -> PromptContext:
+        ctx = PromptContext(values or {})
         ctx.setdefault("task", "chat")
         ctx.setdefault("workspace", str(self.workspace))
         if session_id:
             ctx["session_id"] = session_id
-        return await self._prompt_coordinator.build(ctx)
+        return ctx
 
     # ------------------------------------------------------------------ chat
 
@@ -314,14 +329,16 @@ class AgentOrchestrator:
     async def _overhead(self, sid: str) -> int:
         """Tokens every request of this session carries besides messages: the system prompt
         and the tools the latest question would select (as ``_turn`` counts them)."""
+        from victor.agent.turn import turn_prompt
+
         contexts = self._context_coordinator
-        built = await self.build_system_prompt(session_id=sid)
+        system, _ = await turn_prompt(self, {}, sid)
         last_user = next(
             (m.content for m in reversed(contexts.get_context(sid).messages) if m.role == "user"),
             "",
         )
         tools = self._tool_coordinator.select_tools(last_user)
-        return contexts.counter.text(built.text) + contexts.counter.tools(tools)
+        return contexts.counter.text(system) + contexts.counter.tools(tools)
 
     # ------------------------------------------------------------------ lifecycle
 

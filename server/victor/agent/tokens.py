@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from victor.protocols import Message, ToolSpec
+from victor.protocols import EDITOR_CONTEXT, Message, ToolSpec
 
 # About 3.6 characters per token for English and code with common BPE vocabularies;
 # the calibration factor corrects this per provider.
@@ -29,14 +29,19 @@ class TokenCounter:
 
     @staticmethod
     def raw(message: Message) -> int:
-        """Uncalibrated estimate of one message, cached on it (its content never changes)."""
+        """Uncalibrated estimate of one message with its editor context, cached on it (its
+        content never changes; compaction may drop the editor context)."""
+        editor = message.metadata.get(EDITOR_CONTEXT) or ""
+        size = len(message.content) + len(editor) * 1_000_003  # changes when either does
         cached = message.metadata.get(_CACHE_KEY)
-        if isinstance(cached, list) and len(cached) == 2 and cached[1] == len(message.content):
+        if isinstance(cached, list) and len(cached) == 2 and cached[1] == size:
             return int(cached[0])
         raw = estimate_text(message.content) + _PER_MESSAGE_OVERHEAD
+        if editor:
+            raw += estimate_text(editor) + 2
         for call in message.tool_calls:
             raw += estimate_text(call.name) + estimate_text(json.dumps(call.arguments)) + 8
-        message.metadata[_CACHE_KEY] = [raw, len(message.content)]
+        message.metadata[_CACHE_KEY] = [raw, size]
         return raw
 
     def message(self, message: Message) -> int:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from victor.agent.agent_mode import review_note
 from victor.agent.coordinators.chat_coordinator import TurnState
+from victor.agent.coordinators.context_coordinator import without_editor_context
 from victor.agent.events import (
     AgentEvent,
     Compacted,
@@ -22,8 +23,8 @@ from victor.agent.events import (
     TurnStarted,
 )
 from victor.agent.turn_config import TurnConfig
-from victor.protocols import Message
-from victor.providers.base import ChatResponse
+from victor.protocols import EDITOR_CONTEXT, Message
+from victor.providers.base import ChatResponse, SystemPrompt
 from victor.providers.errors import ProviderError
 
 if TYPE_CHECKING:
@@ -58,13 +59,25 @@ async def run_turn(
     tool_coordinator = agent.tool_coordinator if agent is not None else o._tool_coordinator
     overrides = await o._config_coordinator.session_overrides(session_id=sid)
     config = TurnConfig.resolve(o.settings, o.model, overrides)
-    built = await o.build_system_prompt({**(prompt_context or {}), "task": task}, session_id=sid)
+    system, editor = await turn_prompt(o, {**(prompt_context or {}), "task": task}, sid)
+    # The strategy chooses which tools; the order is fixed here, in one place: the tool list
+    # opens the prompt, and in the strategy's order (best first for this question) it
+    # changed on almost every request, so the prompt cache missed from the first byte.
     tools = tool_coordinator.select_tools(
         text, enabled=config.enable_tools, limit=config.max_tools_per_request
     )
+    if o.settings.prompt_layout != "legacy":  # legacy: as before, to measure against
+        tools = sorted(tools, key=lambda spec: spec.name)
     contexts = o._context_coordinator
-    overhead = contexts.counter.text(built.text) + contexts.counter.tools(tools)
-    user = Message(role="user", content=text, pinned=pinned)
+    overhead = contexts.counter.text(system) + contexts.counter.tools(tools)
+    # The editor context travels with the question (see turn_prompt), beside what the user
+    # typed: this turn's tool rounds repeat it as sent; the store never keeps it.
+    metadata = {EDITOR_CONTEXT: editor} if editor else {}
+    user = Message(role="user", content=text, pinned=pinned, metadata=metadata)
+    if o.settings.prompt_layout == "turn":
+        # The previous turn's editor snapshot is stale now: dropped before this turn is
+        # counted or sent (docs/design.md, "Prompt layout", has the measurement).
+        contexts.drop_editor_context(sid)
     reports: list[CompactionReport] = []
     report = await compact_stored(o, sid, overhead, incoming=[user], force=False)
     if report is not None:
@@ -100,7 +113,7 @@ async def run_turn(
 
     events = o._chat_coordinator.run_turn(
         state,
-        system=built.system,
+        system=system,
         tools=tools,
         tool_coordinator=tool_coordinator,
         window=contexts.budget.window,
@@ -141,7 +154,9 @@ async def run_turn(
         usage = state.usage
         actual = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
         contexts.counter.calibrate(estimate, actual)
-    await o._session_coordinator.append(sid, state.new_messages)
+    # The store keeps what the user typed: a snapshot is only needed while its turn runs
+    # (and, measured against, in memory by "turn-verbatim"), and it is file text.
+    await o._session_coordinator.append(sid, without_editor_context(state.new_messages))
     contexts.append(sid, state.new_messages)
     usage = state.usage
     analytics.record(
@@ -174,6 +189,23 @@ async def run_turn(
         tool_rounds=state.rounds,
         extra=extra,
     )
+
+
+async def turn_prompt(
+    o: AgentOrchestrator, prompt_context: dict[str, Any], sid: str
+) -> tuple[SystemPrompt, str]:
+    """The system prompt of a turn and the editor context its user message carries.
+
+    The turn layout: the system prompt holds what stays put (base prompt, rules, the
+    workspace's style card), the editor context (file text, cursor, selection, diagnostics,
+    the file's own card) goes with the new question, so tools, system prompt and earlier
+    turns form a prefix the prompt cache reads on every turn. ``prompt_layout = "legacy"``
+    keeps the earlier layout (editor context at the end of the system prompt) to measure
+    against."""
+    if o.settings.prompt_layout == "legacy":
+        return (await o.build_system_prompt(prompt_context, session_id=sid)).system, ""
+    layout = await o.build_prompt(prompt_context, session_id=sid)
+    return layout.system, layout.editor
 
 
 async def compact_stored(
@@ -209,7 +241,7 @@ def store_interrupted(o: AgentOrchestrator, sid: str, state: TurnState, reason: 
     messages = state.interrupted_messages()
     messages[-1].metadata["interrupted_reason"] = reason
     try:
-        o._session_coordinator.append_now(sid, messages)
+        o._session_coordinator.append_now(sid, without_editor_context(messages))
     except Exception:  # never mask the original error
         log.exception("could not store the interrupted turn")
         return

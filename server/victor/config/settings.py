@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         default=0.5, gt=0.0, lt=1.0, description="Compaction aims for this share of the window."
     )
     compaction_strategy: Literal["summarize", "recent", "task"] = "summarize"
+    prompt_layout: Literal["turn", "legacy", "turn-verbatim"] = Field(
+        default="turn",
+        description="'turn': the editor context travels with the newest user turn only, so "
+        "the prompt cache reads the conversation before it. For measurement only "
+        "(bench/bench_cost.py): 'legacy', the earlier layout; 'turn-verbatim', earlier turns "
+        "keep their editor context until a compaction.",
+    )
     enable_analytics: bool = True
     analytics_jsonl: Path | None = Field(default=None, description="Append analytics events here.")
     analytics_webhook: str | None = Field(default=None, description="POST analytics events here.")
@@ -122,6 +129,7 @@ class Settings(BaseSettings):
     @field_validator(
         "tool_selection_strategy",
         "compaction_strategy",
+        "prompt_layout",
         "provider",
         "completion_fim",
         "default_chat_mode",

@@ -1,4 +1,4 @@
-"""``victor/systemPrompt`` and ``victor/status``."""
+"""``victor/prompt`` (alias ``victor/systemPrompt``) and ``victor/status``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from victor.lsp.server import VictorServer
 
 
 def setup(server: VictorServer) -> None:
-    @server.feature("victor/systemPrompt")
-    @jsonrpc_errors
-    async def system_prompt(ls: VictorServer, raw: Any) -> dict[str, Any]:
+    async def prompt(ls: VictorServer, raw: Any) -> dict[str, Any]:
+        from victor.agent.prompt_view import prompt_view
         from victor.lsp.params import SystemPromptParams, parse
 
         params = parse(SystemPromptParams, raw)
@@ -29,14 +28,25 @@ def setup(server: VictorServer) -> None:
         context = prompt_context(
             ls, target, document_uri=uri, range=params.range, position=params.position
         )
-        built = await orchestrator.build_system_prompt(context, session_id=session_id)
+        view = await prompt_view(orchestrator, context, session_id)
         return {
-            "prompt": built.text,
+            "layout": view.layout,
+            "system": [
+                {"text": b.text, "cacheBreakpoint": b.cache_breakpoint} for b in view.system
+            ],
+            "editorContext": view.editor_context,
+            "cacheBreakpoints": list(view.cache_breakpoints),
+            "prompt": view.text,
             "contributions": [
-                {"name": c.name, "priority": c.priority, "text": c.text}
-                for c in built.contributions
+                {"name": c.name, "priority": c.priority, "text": c.text, "part": part}
+                for c, part in view.contributions
             ],
         }
+
+    # victor/systemPrompt: the name older clients use; the same answer (a superset of its
+    # earlier {prompt, contributions}).
+    for method in ("victor/prompt", "victor/systemPrompt"):
+        server.feature(method)(jsonrpc_errors(prompt))
 
     @server.feature("victor/status")
     @jsonrpc_errors

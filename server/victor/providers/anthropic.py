@@ -1,8 +1,10 @@
 """Anthropic Messages API provider, on the official ``anthropic`` SDK.
 
-Prompt caching is on by default: the system prompt, the tool list and the conversation up to
-the previous message carry ``cache_control`` breakpoints, so each turn re-reads the stable
-prefix from the cache instead of paying for it again.
+Prompt caching is on by default. The request is laid out tools -> system -> messages (the
+API's cache order), every part that does not change between turns first; four
+``cache_control`` breakpoints: the last tool, the stable system prompt, the end of the
+previous request's conversation and the end of this one (``anthropic_wire.cache_turns``).
+Each request reads what the previous one wrote and writes only what is new.
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ from victor.providers.anthropic_wire import (
     EPHEMERAL,
     StreamState,
     cache_prefix,
+    cache_turns,
     stop_reason,
     to_anthropic_messages,
     usage_from,
 )
-from victor.providers.base import ChatResponse, Provider, StreamEvent, Usage, split_system
+from victor.providers.base import (
+    ChatResponse,
+    Provider,
+    StreamEvent,
+    Usage,
+    is_legacy_layout,
+    split_system,
+)
 from victor.providers.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -147,7 +157,10 @@ class AnthropicProvider(Provider):
         tools: Sequence[ToolSpec],
     ) -> dict[str, Any]:
         converted = to_anthropic_messages(messages, with_tools=bool(tools))
-        cache_prefix(converted)
+        if is_legacy_layout(system):
+            cache_prefix(converted)
+        else:
+            cache_turns(converted)
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
         if system:
             stable, volatile = split_system(system)

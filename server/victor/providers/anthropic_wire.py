@@ -10,7 +10,12 @@ from typing import Any
 
 from victor.protocols import Message, ToolCall
 from victor.providers.base import ChatResponse, StreamEvent, Usage
-from victor.providers.transcript import pair_tool_results, remap_tool_ids, tool_turns_as_text
+from victor.providers.transcript import (
+    pair_tool_results,
+    remap_tool_ids,
+    tool_turns_as_text,
+    with_editor_context,
+)
 
 EPHEMERAL = {"type": "ephemeral"}
 # tool_use ids must match this (the API's schema; "String should match pattern ...")
@@ -32,7 +37,7 @@ def to_anthropic_messages(
     Tool call ids are made unique and valid for this API (they may come from another
     provider); ``with_tools=False`` (the request defines no tools) writes tool turns out as
     text, since tool blocks need ``tools``."""
-    paired = pair_tool_results(messages)
+    paired = pair_tool_results(with_editor_context(messages))
     # tool blocks without ``tools`` are rejected: then they are written out as text
     paired = remap_tool_ids(paired, TOOL_ID_PATTERN) if with_tools else tool_turns_as_text(paired)
     out: list[dict[str, Any]] = []
@@ -68,8 +73,23 @@ def to_anthropic_messages(
 
 
 def cache_prefix(messages: list[dict[str, Any]]) -> None:
-    """Breakpoint on the last block of the message before the newest one: everything up to
-    there is the conversation so far, identical in the next request."""
+    """The legacy layout's breakpoint (``SystemPrompt.legacy``): on the last block of the
+    message before the newest one."""
+    if len(messages) >= 2:
+        messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
+
+
+def cache_turns(messages: list[dict[str, Any]]) -> None:
+    """Two breakpoints in the conversation: at its end, so this whole request is written to
+    the cache, and on the message before the newest one (the previous answer, or the tool
+    call whose results are newest). The API looks for cached prefixes up to 20 blocks before
+    each breakpoint, so the second one finds what the previous request wrote at its end
+    when the conversation was only extended, and otherwise the prefix up to the previous
+    answer: when the turn layout drops the previous question's editor snapshot, only that
+    question, its answer and the new question are written again. With the tools' and the
+    system prompt's breakpoints: 4, the API's maximum."""
+    if messages:
+        messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
     if len(messages) >= 2:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
 

@@ -13,6 +13,7 @@ from victor.providers.limits import TokenCap
 __all__ = [
     "ChatResponse",
     "SystemPrompt",
+    "is_legacy_layout",
     "split_system",
     "Message",
     "Provider",
@@ -27,17 +28,28 @@ __all__ = [
 class SystemPrompt(str):
     """A system prompt whose first ``stable_length`` characters rarely change.
 
-    Providers with prompt caching put the cache breakpoint after the stable part (base
-    prompt, rules, style card) so the volatile rest (the editor's file context, which moves
-    with the cursor) does not invalidate it. A plain ``str`` counts as entirely stable.
+    Providers with prompt caching put a cache breakpoint after the stable part (base prompt,
+    rules, style card). A plain ``str`` counts as entirely stable. ``legacy`` marks the
+    layout Victor used before the editor context moved into the user turn (the volatile
+    file context at the end of the system prompt, the breakpoint on the message before the
+    newest one); it is kept only to measure against (``prompt_layout = "legacy"``).
     """
 
     stable_length: int
+    legacy: bool
 
-    def __new__(cls, text: str, stable_length: int | None = None) -> SystemPrompt:
+    def __new__(
+        cls, text: str, stable_length: int | None = None, *, legacy: bool = False
+    ) -> SystemPrompt:
         obj = super().__new__(cls, text)
         obj.stable_length = len(text) if stable_length is None else max(0, stable_length)
+        obj.legacy = legacy
         return obj
+
+
+def is_legacy_layout(system: str) -> bool:
+    """Whether ``system`` asks for the legacy cache breakpoints (see ``SystemPrompt``)."""
+    return bool(getattr(system, "legacy", False))
 
 
 def split_system(system: str) -> tuple[str, str]:

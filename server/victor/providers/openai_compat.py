@@ -28,7 +28,12 @@ from victor.providers.retry import (
     parse_retry_after,
     stream_with_retries,
 )
-from victor.providers.transcript import pair_tool_results, remap_tool_ids, tool_turns_as_text
+from victor.providers.transcript import (
+    pair_tool_results,
+    remap_tool_ids,
+    tool_turns_as_text,
+    with_editor_context,
+)
 from victor.text import clean_value
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"
@@ -70,7 +75,7 @@ def to_openai_messages(
     provider's, may repeat them); ``with_tools=False`` writes tool turns out as text, as for
     Anthropic, so a request without tools never carries tool messages."""
     out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
-    paired = pair_tool_results(messages)
+    paired = pair_tool_results(with_editor_context(messages))
     paired = remap_tool_ids(paired) if with_tools else tool_turns_as_text(paired)
     for msg in paired:
         if msg.role == "tool":

@@ -13,9 +13,30 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from victor.protocols import Message
+from victor.protocols import EDITOR_CONTEXT, Message
 
 INTERRUPTED_RESULT = "No result: the tool call was interrupted before it finished."
+
+
+# A turn's editor context is written before what the user typed, in tags, so the model
+# tells the question from the file text it comes with.
+EDITOR_CONTEXT_START = "<editor_context>\n"
+EDITOR_CONTEXT_END = "\n</editor_context>\n\n"
+
+
+def with_editor_context(messages: Sequence[Message]) -> list[Message]:
+    """A copy where each user message carrying an editor context (``EDITOR_CONTEXT``) has it
+    written before its text, exactly as it was when the turn was sent: earlier turns keep
+    their snapshot verbatim, so the request is a byte-identical extension of the previous
+    one and the provider's prompt cache reads it (until compaction drops old snapshots)."""
+    out: list[Message] = []
+    for msg in messages:
+        editor = msg.metadata.get(EDITOR_CONTEXT) if msg.role == "user" else None
+        if editor:
+            text = f"{EDITOR_CONTEXT_START}{editor}{EDITOR_CONTEXT_END}{msg.content}"
+            msg = replace(msg, content=text)
+        out.append(msg)
+    return out
 
 
 def pair_tool_results(messages: Sequence[Message]) -> list[Message]:

@@ -17,7 +17,7 @@ from victor.agent.coordinators.compaction import (
 )
 from victor.agent.events import CompactionReport, ContextUsage
 from victor.agent.tokens import TokenCounter
-from victor.protocols import Context, ICompactionStrategy, Message
+from victor.protocols import EDITOR_CONTEXT, Context, ICompactionStrategy, Message
 from victor.providers.base import Provider
 
 __all__ = [
@@ -164,6 +164,14 @@ class ContextCoordinator:
             self._totals[session_id] = (known[0] + raw, known[1] + len(messages))
         context.messages.extend(messages)
 
+    def drop_editor_context(self, session_id: str) -> None:
+        """Drop the editor snapshots of a session's earlier turns (see
+        ``without_editor_context``); nothing changes when there are none."""
+        messages = self.get_context(session_id).messages
+        if any(EDITOR_CONTEXT in m.metadata for m in messages):
+            self.get_context(session_id).messages = without_editor_context(messages)
+            self._totals.pop(session_id, None)
+
     def reset(self, session_id: str | None = None) -> None:
         """Start a session's conversation over (the current session by default).
 
@@ -293,12 +301,15 @@ class ContextCoordinator:
             return None
         before_tokens = self.session_tokens(session_id)
         budget = max(64, self.budget.messages_target(overhead) - self.count(incoming))
-        # Cheapest first: shortening old tool output may be enough on its own.
-        pruned = prune_tool_output(ctx.messages)
+        # The history is rewritten, so the prompt cache misses once whatever is kept: drop
+        # the earlier turns' editor snapshots now (stale file text), then compact the rest
+        # to the target, once. Cheapest first: that and shorter old tool output may do.
+        source = Context(messages=without_editor_context(ctx.messages), metadata=ctx.metadata)
+        pruned = prune_tool_output(source.messages)
         if not force and self.count(pruned) <= budget:
             new = Context(messages=pruned, metadata={"strategy": "prune-tool-output"})
         else:
-            new = await self.compact_context(ctx, budget=budget, strategy=strategy)
+            new = await self.compact_context(source, budget=budget, strategy=strategy)
         self._contexts[session_id] = Context(messages=new.messages, metadata={})
         self._totals.pop(session_id, None)
         return CompactionReport(
@@ -323,6 +334,20 @@ class ContextCoordinator:
         messages = [*history, question, *turn[1:]]
         budget = self.budget.messages_target(overhead)
         return enforce_invariants(messages, messages, budget, self.counter)
+
+
+def without_editor_context(messages: Sequence[Message]) -> list[Message]:
+    """``messages`` with earlier turns' editor snapshots dropped (new objects where one was
+    dropped). The latest editor context always travels with the new turn, so old snapshots
+    only repeat stale file text: the turn layout drops the previous turn's when the next
+    one starts, and every compaction drops them all (docs/design.md, "Prompt layout")."""
+    out = []
+    for m in messages:
+        if EDITOR_CONTEXT in m.metadata:
+            metadata = {k: v for k, v in m.metadata.items() if k != EDITOR_CONTEXT}
+            m = replace(m, metadata=metadata)
+        out.append(m)
+    return out
 
 
 def strategy_for(name: str, provider: Provider, model: str) -> ICompactionStrategy:

@@ -1,4 +1,5 @@
-"""PromptCoordinator: the system prompt = base prompt + contributions by priority."""
+"""PromptCoordinator: the system prompt = base prompt + contributions by priority, and the
+turn layout: a stable system prompt plus the editor context that travels with each turn."""
 
 from __future__ import annotations
 
@@ -34,11 +35,18 @@ class BasePromptContributor(IPromptContributor):
         return ""
 
 
+# PromptContext keys that describe where the editor is: they change from turn to turn, so
+# the turn layout's system prompt is built without them (see ``build_layout``).
+EDITOR_KEYS = ("file", "file_context")
+
+
 @dataclass(slots=True)
 class Contribution:
     name: str
     priority: int
     text: str
+    #: changes from request to request (the editor's context)
+    volatile: bool = False
 
 
 @dataclass(slots=True)
@@ -53,8 +61,37 @@ class BuiltPrompt:
 
     @property
     def system(self) -> SystemPrompt:
-        """The text as a SystemPrompt, so providers can cache the stable prefix."""
-        return SystemPrompt(self.text, None if self.stable_length < 0 else self.stable_length)
+        """The text as a SystemPrompt, so providers can cache the stable prefix (the legacy
+        layout: the editor's context at the end of the system prompt)."""
+        stable = None if self.stable_length < 0 else self.stable_length
+        return SystemPrompt(self.text, stable, legacy=True)
+
+
+@dataclass(slots=True)
+class PromptLayout:
+    """What a turn sends besides the conversation, in the turn layout.
+
+    ``system`` is built without the editor's position (base prompt, rules and the
+    workspace's style card): the same on every turn, so it is cached with the tools and the
+    earlier turns. ``editor`` is the editor-context block that travels with the turn's user
+    message: the file context, plus the active file's style card and rules where they say
+    more than the system prompt's."""
+
+    system_contributions: list[Contribution]
+    editor_contributions: list[Contribution]
+
+    @property
+    def system_text(self) -> str:
+        return "\n\n".join(c.text for c in self.system_contributions)
+
+    @property
+    def system(self) -> SystemPrompt:
+        """The system prompt, entirely stable (one cache breakpoint after it)."""
+        return SystemPrompt(self.system_text)
+
+    @property
+    def editor(self) -> str:
+        return "\n\n".join(c.text for c in self.editor_contributions)
 
 
 class PromptCoordinator:
@@ -96,6 +133,23 @@ class PromptCoordinator:
         """The system prompt's text for ``context`` (the seed's method)."""
         return (await self.build(context)).text
 
+    async def build_layout(self, context: PromptContext | None = None) -> PromptLayout:
+        """The turn layout for ``context``: a system prompt built without the editor keys
+        (``EDITOR_KEYS``) and the editor-context block of the turn."""
+        ctx = context if context is not None else PromptContext()
+        full = await self.build(ctx)
+        session = await self.build(
+            PromptContext({k: v for k, v in ctx.items() if k not in EDITOR_KEYS})
+        )
+        system = [c for c in session.contributions if not c.volatile]
+        in_system = {c.name: c.text for c in system}
+        editor = [
+            c
+            for c in full.contributions
+            if c.volatile or not _same_body(c.text, in_system.get(c.name))
+        ]
+        return PromptLayout(system, editor)
+
     async def build(self, context: PromptContext | None = None) -> BuiltPrompt:
         """The system prompt for ``context`` with its contributions and cacheable prefix."""
         ctx = context if context is not None else PromptContext()
@@ -113,11 +167,11 @@ class PromptCoordinator:
         stable_count: int | None = None
         for (_, contributor), text in zip(ordered, texts, strict=True):
             if text and text.strip():
-                if stable_count is None and _volatile(contributor):
+                volatile = _volatile(contributor)
+                if stable_count is None and volatile:
                     stable_count = len(contributions)
-                contributions.append(
-                    Contribution(_name(contributor), _priority(contributor), text.strip("\n"))
-                )
+                name, priority = _name(contributor), _priority(contributor)
+                contributions.append(Contribution(name, priority, text.strip("\n"), volatile))
         text = "\n\n".join(c.text for c in contributions)
         stable_length = -1
         if stable_count is not None:
@@ -136,6 +190,19 @@ async def _contribution(contributor: IPromptContributor, ctx: PromptContext) -> 
     except Exception as exc:  # one broken contributor must not cost the user their prompt
         log.warning("prompt contributor %s failed: %s", _name(contributor), exc)
         return ""
+
+
+def _same_body(text: str, other: str | None) -> bool:
+    """Whether two versions of a contribution say the same, apart from a heading naming the
+    file they are for ("## Code style for src/app.py" vs "... for this workspace")."""
+    if other is None:
+        return False
+
+    def body(value: str) -> str:
+        first, _, rest = value.partition("\n")
+        return rest if first.startswith("#") else value
+
+    return body(text) == body(other)
 
 
 def _volatile(contributor: IPromptContributor) -> bool:

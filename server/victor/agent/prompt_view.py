@@ -1,0 +1,63 @@
+"""What the model receives on a turn besides the conversation (``victor/prompt``): the system
+blocks as sent, the editor-context block that travels with the next question, and where the
+cache breakpoints sit. Plain Python; the LSP handler maps it to JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from victor.agent.coordinators.prompt_coordinator import Contribution
+
+if TYPE_CHECKING:
+    from victor.agent.orchestrator import AgentOrchestrator
+
+# Where the Anthropic provider puts its four breakpoints in each layout (anthropic.py).
+TURN_BREAKPOINTS = ("tools", "system", "previous request", "last message")
+LEGACY_BREAKPOINTS = ("tools", "system (stable part)", "message before the newest")
+
+
+@dataclass(slots=True)
+class SystemBlock:
+    text: str
+    cache_breakpoint: bool
+
+
+@dataclass(slots=True)
+class PromptView:
+    layout: str
+    system: list[SystemBlock]
+    #: written before the text of the next user message ("" in the legacy layout)
+    editor_context: str
+    #: (contribution, "system" | "editor")
+    contributions: list[tuple[Contribution, str]]
+    cache_breakpoints: tuple[str, ...]
+
+    @property
+    def system_text(self) -> str:
+        return "".join(block.text for block in self.system)
+
+    @property
+    def text(self) -> str:
+        """Everything in one text: the system prompt, then the editor context."""
+        parts = [self.system_text, self.editor_context]
+        return "\n\n".join(part for part in parts if part)
+
+
+async def prompt_view(
+    orchestrator: AgentOrchestrator, prompt_context: dict[str, Any], session_id: str | None
+) -> PromptView:
+    """The prompt of the next turn at the spot ``prompt_context`` describes."""
+    if orchestrator.settings.prompt_layout == "legacy":
+        built = await orchestrator.build_system_prompt(prompt_context, session_id=session_id)
+        cut = built.stable_length if built.stable_length >= 0 else len(built.text)
+        blocks = [SystemBlock(built.text[:cut], True)]
+        if built.text[cut:].strip():
+            blocks.append(SystemBlock(built.text[cut:], False))
+        parts = [(c, "system") for c in built.contributions]
+        return PromptView("legacy", blocks, "", parts, LEGACY_BREAKPOINTS)
+    layout = await orchestrator.build_prompt(prompt_context, session_id=session_id)
+    parts = [(c, "system") for c in layout.system_contributions]
+    parts += [(c, "editor") for c in layout.editor_contributions]
+    blocks = [SystemBlock(layout.system_text, True)] if layout.system_text else []
+    return PromptView("turn", blocks, layout.editor, parts, TURN_BREAKPOINTS)
