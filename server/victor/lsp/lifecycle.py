@@ -65,7 +65,13 @@ def setup(server: VictorServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: VictorServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Incremental changes are applied by pygls; the server reads unsaved text."""
+        """Incremental changes are applied by pygls; the server reads unsaved text. Features
+        that hold work for the old text (an inline completion in flight) hear of it."""
+        for listener in ls.change_listeners:
+            try:
+                listener(params.text_document.uri)
+            except Exception:  # one feature's failure must not stop the others'
+                log.exception("handling a document change failed")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: VictorServer, params: types.DidCloseTextDocumentParams) -> None:
