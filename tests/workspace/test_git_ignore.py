@@ -196,3 +196,13 @@ async def test_contributor_sees_gitignore_edits_between_builds(tmp_path) -> None
         assert "canary-51c2" not in out and "notes.txt (git-ignored)" in out
     finally:
         checker.close()
+
+
+def test_from_memory_never_waits_for_a_thread_talking_to_git(tmp_path, checker) -> None:
+    root = _repo(tmp_path)
+    asked = [root / "a.log"]
+    assert checker.ignored(root, asked) == {root / "a.log"}
+    # As while another build's thread waits for git: the event loop goes to a thread instead.
+    with checker._lock, pytest.raises(GitAnswerNeeded):
+        checker.from_memory.ignored(root, asked)
+    assert checker.from_memory.ignored(root, asked) == {root / "a.log"}

@@ -168,7 +168,10 @@ class GitIgnoreChecker:
         for the event loop); GitAnswerNeeded when they do not cover ``paths``."""
         if not paths:
             return set()
-        with self._lock:
+        # From memory, never wait: another thread may be talking to git (or starting it).
+        if not self._lock.acquire(blocking=ask_git):
+            raise GitAnswerNeeded(str(root))
+        try:
             real_root = self._real.get(str(root))
             if real_root is None:
                 real_root = self._real[str(root)] = os.path.realpath(root)
@@ -183,12 +186,15 @@ class GitIgnoreChecker:
                 return set()
             queries = {p: self._queries(repo, p) for p in paths}
             wanted = {q for qs in queries.values() for q in qs}
-            self._check_ignore_files(repo, wanted)
+            if not self._check_ignore_files(repo, wanted, may_restart=ask_git):
+                raise GitAnswerNeeded(str(root))
             unknown = [q for q in wanted if q not in repo.answers]
             if unknown and not ask_git:
                 raise GitAnswerNeeded(str(root))
             self._answer(repo, unknown)
             return {p for p, qs in queries.items() if any(repo.answers.get(q) for q in qs)}
+        finally:
+            self._lock.release()
 
     @property
     def from_memory(self) -> IgnoredPaths:
@@ -301,9 +307,10 @@ class GitIgnoreChecker:
             repo.resolved[given] = (reaches, out)
         return out
 
-    def _check_ignore_files(self, repo: _Repo, queries: set[str]) -> None:
+    def _check_ignore_files(self, repo: _Repo, queries: set[str], *, may_restart: bool) -> bool:
         """Record the .gitignore files the answers to ``queries`` depend on; forget every
-        answer (and the running git, which may hold the old rules) if one of them changed."""
+        answer (and the running git, which may hold the old rules) if one of them changed.
+        False, changing nothing, when one changed and ``may_restart`` is not set."""
         files: set[str] = set()
         for q in queries:
             of = repo.files_of.get(q)
@@ -314,8 +321,11 @@ class GitIgnoreChecker:
         known = repo.ignore_files
         changed = any(f in known and known[f] != st for f, st in now.items())
         if changed or len(known) >= MAX_ANSWERS:
+            if not may_restart:
+                return False
             self._forget(repo)
         known.update(now)
+        return True
 
     def _answer(self, repo: _Repo, queries: list[str]) -> None:
         assert repo.top is not None
