@@ -206,3 +206,18 @@ def test_from_memory_never_waits_for_a_thread_talking_to_git(tmp_path, checker) 
     with checker._lock, pytest.raises(GitAnswerNeeded):
         checker.from_memory.ignored(root, asked)
     assert checker.from_memory.ignored(root, asked) == {root / "a.log"}
+
+
+def test_core_excludes_file_counts_and_its_edits_too(tmp_path, checker) -> None:
+    root = _repo(tmp_path / "ws")
+    excludes = tmp_path / "my-excludes"
+    excludes.write_text("")
+    draft = root / "draft.txt"
+    draft.write_text("x\n")
+    assert checker.ignored(root, [draft]) == set()
+    setting = ["git", "-C", str(root), "config", "core.excludesFile", str(excludes)]
+    subprocess.run(setting, check=True)
+    _edit(excludes, "draft.txt\n")
+    assert checker.ignored(root, [draft]) == {draft}
+    _edit(excludes, "other.txt\n")
+    assert checker.ignored(root, [draft]) == set()
