@@ -117,6 +117,9 @@ def _ask_git_ignore(ls: VictorServer, uri: str) -> None:
         path = ls.folders.path_of(uri)
     except JsonRpcInvalidParams:
         return  # untitled buffers, files outside every folder
+    except Exception as exc:  # a URI nothing understands: the build asks git itself later
+        log.debug("no git-ignore lookup for %s: %s", uri, exc)
+        return
     task = folder.agent_task
     if task is None or not task.done() or task.cancelled() or task.exception() is not None:
         return
