@@ -243,11 +243,13 @@ async def warm(root: Path, builds: int) -> dict[str, Any]:
     # The same builds with buffers git was never asked about (a build right after didOpen):
     # the answer comes from the folder's running git, in a thread.
     unasked = []
-    fresh = FileContextContributor(root, git_ignore=GitIgnoreChecker())
+    fresh_checker = GitIgnoreChecker()
+    fresh = FileContextContributor(root, git_ignore=fresh_checker)
     for ctx in contexts:
         start = time.perf_counter()
         await fresh.get_contribution(ctx)
         unasked.append(time.perf_counter() - start)
+    fresh_checker.close()
     peer = []
     for ctx in contexts[: max(50, builds // 5)]:
         start = time.perf_counter()
