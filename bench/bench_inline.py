@@ -6,9 +6,9 @@ document (shop/app.py with a function being written at its end). Figures:
 - overhead: ``textDocument/inlineCompletion`` round trip minus the model server's own time
   for the same request (the recorded body posted again, straight to the model server, on a
   kept-alive connection), p50 and p99; every sample is a cache miss;
-- abort: from sending a superseding request (same document, one more character typed) until
-  the model server sees the first request's connection closed (``/_control/wait_client_close``
-  long-polled from a thread);
+- abort: from the superseding keystroke (a didChange typing one more character, then its
+  completion request) until the model server sees the first request's connection closed
+  (``/_control/wait_client_close`` long-polled from a thread);
 - cache hit rate: a 40-character suggestion typed through one keystroke at a time, a request
   after each keystroke; hits are answers given without a model request;
 - ``victor/status`` p99 while a keystroke + completion request goes out every 125 ms
@@ -176,8 +176,8 @@ async def abort_times(editor: Editor, model: ModelControl, samples: int) -> list
             await asyncio.sleep(0.005)
         waiter = asyncio.ensure_future(asyncio.to_thread(model.wait_client_close))
         await asyncio.sleep(0.05)  # the long poll is waiting
+        sent = time.perf_counter()  # the superseding keystroke (its didChange aborts)
         editor.type(f"slow_{i} = s")
-        sent = time.perf_counter()
         await editor.complete()
         with contextlib.suppress(Exception):
             out.append(await asyncio.wait_for(waiter, 15) - sent)
@@ -282,7 +282,7 @@ async def run(quick: bool) -> tuple[list[c.Figure], dict[str, Any]]:
         ),
         c.Figure(
             g,
-            "superseding request -> upstream aborted: p50",
+            "superseding keystroke -> upstream aborted: p50",
             c.ms(a50),
             "ms",
             "< 10 ms",

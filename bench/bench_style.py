@@ -10,7 +10,9 @@ bench/.cache, extracts it and works on a temporary copy (the edit test writes to
   config up the tree, per call);
 - warm: the system-prompt sections built by StyleCardContributor + RulesContributor +
   FileContextContributor for varying files (1,000 builds; 200 with --quick), p50/p95/p99,
-  against the same naive uncached resolution per build;
+  against the same naive uncached resolution per build. Each build has another background
+  buffer open; the copy is made a git work tree (with Django's .gitignore), so the file
+  context asks git whether that buffer is ignored, as in a user's checkout;
 - update: from a pyproject.toml edit to the card showing it, with the watcher running.
 
 Targets (2 cores): cold < 1 s, warm p95 < 5 ms, update < 1 s. Timings are printed with their
@@ -45,6 +47,7 @@ try:
     )
     from victor.workspace.file_context import FileContextInput
     from victor.workspace.formatter_config import declared_for
+    from victor.workspace.git_ignore import GitIgnoreChecker
     from victor.workspace.style import WorkspaceStyle
 except ImportError:  # started with another interpreter: run again with the project's venv
     _venv = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
@@ -82,6 +85,24 @@ indent_size = 2
 indent_style = tab
 """
 
+# Django's own .gitignore (its sdist does not ship it).
+GITIGNORE_TEXT = """*.egg-info
+*.pot
+*.py[co]
+.tox/
+__pycache__
+MANIFEST
+dist/
+docs/_build/
+docs/locale/
+node_modules/
+tests/coverage_html/
+tests/.coverage*
+build/
+tests/report/
+tests/screenshots/
+"""
+
 # --------------------------------------------------------------------------- the workspace
 
 
@@ -107,6 +128,14 @@ def fetch_django(version: str) -> Path:
     (tmp / f"Django-{version}").rename(extracted)
     shutil.rmtree(tmp, ignore_errors=True)
     return extracted
+
+
+def make_git_checkout(root: Path) -> None:
+    """Make the copy a git work tree of its own, with Django's .gitignore, as a user's
+    checkout is: the file context then asks git which background buffers it ignores (outside
+    any repository nothing is ignored, and git is never asked)."""
+    (root / ".gitignore").write_text(GITIGNORE_TEXT)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
 
 
 def python_files(root: Path, limit: int) -> list[Path]:
@@ -189,11 +218,17 @@ async def warm(root: Path, builds: int) -> dict[str, Any]:
             open_documents={other: texts[other]},
         )
         contexts.append(PromptContext(file=str(f), file_context=inp))
+    # As the editor does: a buffer is opened (didOpen: git is asked then, in a thread) some
+    # time before a prompt is built with it. Each build has another buffer open.
+    checker = GitIgnoreChecker()
+    contributors[2] = FileContextContributor(root, git_ignore=checker)
     per_part: dict[str, list[float]] = {c.name: [] for c in contributors}
     totals = []
     cpu = []  # CPU time of the build: what it costs without other processes' interference
     size = 0
     for ctx in contexts:
+        opened = list(ctx["file_context"].open_documents)
+        await asyncio.to_thread(checker.ignored, root, opened)
         start = time.perf_counter()
         cpu_start = time.thread_time()
         parts = []
@@ -204,6 +239,17 @@ async def warm(root: Path, builds: int) -> dict[str, Any]:
         totals.append(time.perf_counter() - start)
         cpu.append(time.thread_time() - cpu_start)
         size = max(size, sum(len(p) for p in parts))
+    checker.close()
+    # The same builds with buffers git was never asked about (a build right after didOpen):
+    # the answer comes from the folder's running git, in a thread.
+    unasked = []
+    fresh_checker = GitIgnoreChecker()
+    fresh = FileContextContributor(root, git_ignore=fresh_checker)
+    for ctx in contexts:
+        start = time.perf_counter()
+        await fresh.get_contribution(ctx)
+        unasked.append(time.perf_counter() - start)
+    fresh_checker.close()
     peer = []
     for ctx in contexts[: max(50, builds // 5)]:
         start = time.perf_counter()
@@ -223,6 +269,8 @@ async def warm(root: Path, builds: int) -> dict[str, Any]:
         "max_ms": max(totals) * 1e3,
         "cpu_p95_ms": pct(cpu, 95) * 1e3,
         "p95_by_part_ms": {k: pct(v, 95) * 1e3 for k, v in per_part.items()},
+        "file_context_unasked_p50_ms": pct(unasked, 50) * 1e3,
+        "file_context_unasked_p95_ms": pct(unasked, 95) * 1e3,
         "largest_prompt_chars": size,
         "peer_naive_p50_ms": pct(peer, 50) * 1e3,
         "peer_naive_p95_ms": pct(peer, 95) * 1e3,
@@ -290,6 +338,7 @@ def run(root: Path, quick: bool) -> dict[str, Any]:
         (copy / "AGENTS.md").write_text(RULES_TEXT)  # so the rules section has work to do
         # Django's repository has an .editorconfig that its sdist does not ship: one like it.
         (copy / ".editorconfig").write_text(EDITORCONFIG_TEXT)
+        make_git_checkout(copy)
         c = cold(copy, 1 if quick else 3)
         w = asyncio.run(warm(copy, 200 if quick else 1000))
         u = asyncio.run(update(copy, 3 if quick else 10))
@@ -307,6 +356,14 @@ def run(root: Path, quick: bool) -> dict[str, Any]:
         figure("style", "warm prompt build p50", w["p50_ms"], "ms", None),
         figure("style", "warm prompt build p95", w["p95_ms"], "ms", 5),
         figure("style", "warm prompt build p95, CPU time", w["cpu_p95_ms"], "ms", None),
+        figure(
+            "style",
+            "file context, buffer not asked about before: p95",
+            w["file_context_unasked_p95_ms"],
+            "ms",
+            None,
+            f"p50 {w['file_context_unasked_p50_ms']:.2f} ms; git asked in a thread",
+        ),
         figure(
             "style",
             "peer: uncached per-request p95",

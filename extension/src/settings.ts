@@ -16,6 +16,7 @@ export const SERVER_SETTING_KEYS = [
   'enableAnalytics',
   'formatGeneratedCode',
   'completionModel',
+  'completionFim',
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
@@ -36,6 +37,7 @@ export type Inspector = (key: ServerSettingKey) => Inspected | undefined;
 
 const PROVIDERS = ['auto', 'anthropic', 'openai', 'preview'];
 const STRATEGIES = ['keyword', 'semantic', 'hybrid', 'all'];
+const FIM_MODES = ['auto', 'on', 'off'];
 
 /** Whether `value` has the type the protocol's configuration table gives `key`. */
 export function isValidServerSetting(key: ServerSettingKey, value: unknown): boolean {
@@ -44,6 +46,8 @@ export function isValidServerSetting(key: ServerSettingKey, value: unknown): boo
       return typeof value === 'string' && PROVIDERS.includes(value);
     case 'toolSelectionStrategy':
       return typeof value === 'string' && STRATEGIES.includes(value);
+    case 'completionFim':
+      return typeof value === 'string' && FIM_MODES.includes(value);
     case 'model':
     case 'completionModel':
     case 'anthropicBaseUrl':

@@ -67,7 +67,7 @@ describe('explicitServerSettings (settings -> initializationOptions / workspace/
     assert.deepEqual([...SERVER_SETTING_KEYS], [
       'provider', 'model', 'maxTokens', 'contextWindow', 'contextCompactionThreshold', 'anthropicBaseUrl',
       'openaiBaseUrl', 'enableTools', 'toolSelectionStrategy', 'enableAnalytics', 'formatGeneratedCode',
-      'completionModel',
+      'completionModel', 'completionFim',
     ]);
   });
 
@@ -78,6 +78,8 @@ describe('explicitServerSettings (settings -> initializationOptions / workspace/
     assert.equal(isValidServerSetting('maxTokens', 0), false);
     assert.equal(isValidServerSetting('contextCompactionThreshold', 0), true);
     assert.equal(isValidServerSetting('enableAnalytics', 'yes'), false);
+    assert.equal(isValidServerSetting('completionFim', 'off'), true);
+    assert.equal(isValidServerSetting('completionFim', 'never'), false);
   });
 });
 
@@ -108,6 +110,8 @@ describe('package.json contributes every server setting under victor.*', () => {
     assert.equal(props['victor.enableAnalytics']!.default, true);
     assert.equal(props['victor.formatGeneratedCode']!.default, true);
     assert.equal(props['victor.trace.server']!.default, 'off');
+    assert.equal(props['victor.completionFim']!.default, 'auto');
+    assert.deepEqual(props['victor.completionFim']!.enum, ['auto', 'on', 'off']);
   });
 
   it('has no API key setting (keys live in SecretStorage)', () => {

@@ -133,6 +133,22 @@ async def test_superseded_request_has_its_upstream_connection_closed(
     assert texts(second) == ["turn a + b"]
 
 
+async def test_a_keystroke_aborts_the_request_in_flight_before_any_new_request(
+    start: StartDaemon, tmp_path: Path
+) -> None:
+    folder = ws(tmp_path)
+    daemon = await start([folder])
+    uri = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  ")
+    daemon.model.enqueue(Reply(text="<completion>slow</completion>", delay=60.0))
+    _, first = daemon.send(METHOD, params(uri, 12, 2))
+    await eventually(lambda: _coro(model_requests(daemon)), timeout=FIRST)
+    daemon.change(uri, TWO_SPACE_SINGLE + "  r")  # no completion request follows
+    closed = await asyncio.to_thread(daemon.model.wait_for_client_close, 10.0)
+    assert closed.index == model_requests(daemon)[0].index and not closed.completed
+    assert texts(await asyncio.wait_for(first, 10)) == []
+    assert len(model_requests(daemon)) == 1
+
+
 async def test_typing_through_a_suggestion_makes_no_new_model_request(
     start: StartDaemon, tmp_path: Path
 ) -> None:

@@ -110,3 +110,43 @@ async def test_a_rejected_key_is_a_typed_error() -> None:
                 await client.complete(PROMPT, "m")
         finally:
             await client.aclose()
+
+
+async def test_anthropic_request_carries_key_and_version_and_maps_errors() -> None:
+    with ModelServer(api_key="right") as server:
+        server.enqueue(Reply(text="<completion>return a + b"))
+        good = AnthropicCompletionClient("right", server.url)
+        bad = AnthropicCompletionClient("wrong", server.url)
+        try:
+            assert await good.complete(PROMPT, "claude-haiku-4-5") == "<completion>return a + b"
+            with pytest.raises(AuthenticationError):
+                await bad.complete(PROMPT, "claude-haiku-4-5")
+        finally:
+            await good.aclose()
+            await bad.aclose()
+        request = server.requests_to("/v1/messages")[0]
+        assert request.headers["x-api-key"] == "right"
+        assert request.headers["anthropic-version"]
+
+
+async def test_anthropic_without_a_key_never_calls_the_official_api() -> None:
+    client = AnthropicCompletionClient(None, None)
+    try:
+        with pytest.raises(AuthenticationError, match="No Anthropic API key"):
+            await client.complete(PROMPT, "claude-haiku-4-5")
+    finally:
+        await client.aclose()
+
+
+async def test_anthropic_cancelling_aborts_the_http_request(model_server: ModelServer) -> None:
+    model_server.enqueue(Reply(text="slow", delay=5.0))
+    client = AnthropicCompletionClient("k", model_server.url)
+    task = asyncio.create_task(client.complete(PROMPT, "claude-haiku-4-5"))
+    while not model_server.requests:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    closed = await asyncio.to_thread(model_server.wait_for_client_close, 3.0)
+    assert closed.path == "/v1/messages" and not closed.completed
+    await client.aclose()

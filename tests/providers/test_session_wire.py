@@ -275,7 +275,9 @@ async def test_max_tokens_is_capped_to_the_model_and_named_right(
     assert body[field] == sent
     other = "max_tokens" if field == "max_completion_tokens" else "max_completion_tokens"
     assert other not in body
-    warnings = [r.getMessage() for r in caplog.records]
+    # Victor's own warnings: a client another test left open may be finalised (and logged
+    # by asyncio) during this one.
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("victor")]
     if sent < 100_000:
         assert warnings == [
             f"{provider.name}: maxTokens 100000 is above {model}'s output "

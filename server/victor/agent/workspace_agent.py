@@ -44,12 +44,15 @@ class WorkspaceAgent:
             StyleCardContributor,
             WorkspaceStyle,
         )
+        from victor.workspace.git_ignore import GitIgnoreChecker
 
         self.root = root.resolve()
         #: whether the folder may run its own programs (formatters, later check commands);
         #: the LSP layer updates it in place when the user grants or revokes trust
         self.trust = trust if trust is not None else WorkspaceTrust()
         self.style = WorkspaceStyle(self.root)
+        #: which open files git ignores (a running `git check-ignore`, ended in aclose)
+        self.git_ignore = GitIgnoreChecker()
         self.orchestrator = AgentOrchestrator(
             settings,
             provider,
@@ -58,7 +61,7 @@ class WorkspaceAgent:
             contributors=[
                 RulesContributor(self.style),
                 StyleCardContributor(self.style),
-                FileContextContributor(self.root),
+                FileContextContributor(self.root, git_ignore=self.git_ignore),
             ],
         )
         self.style.add_listener(self._style_changed)
@@ -114,4 +117,5 @@ class WorkspaceAgent:
 
     async def aclose(self) -> None:
         await self.style.stop()
+        await asyncio.to_thread(self.git_ignore.close)
         await self.orchestrator.aclose()

@@ -120,6 +120,18 @@ class InlineCompletions:
             items=[types.InlineCompletionItem(insert_text=t, range=at_cursor) for t in texts]
         )
 
+    def document_changed(self, uri: str) -> None:
+        """A didChange: abort a request in flight whose cursor surroundings changed."""
+        if not self._by_folder:
+            return
+        doc = self.server.workspace.text_documents.get(uri)
+        if doc is None:
+            return
+        text = doc.source
+        for entry in self._by_folder.values():
+            if entry.completer is not None:
+                entry.completer.document_changed(uri, text)
+
     def _warn(self, message: str) -> None:
         # Completions fire on every keystroke: say each distinct failure once.
         if message not in self._warned:
@@ -187,6 +199,7 @@ def _close_later(completer: InlineCompleter) -> None:
 
 def setup(server: VictorServer) -> None:
     completions = InlineCompletions(server)
+    server.change_listeners.append(completions.document_changed)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(

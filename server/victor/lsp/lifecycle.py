@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from victor.lsp.server import VictorServer
 from victor.lsp.trust import initial_client_trust
@@ -58,11 +59,19 @@ def setup(server: VictorServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: VictorServer, params: types.DidOpenTextDocumentParams) -> None:
-        """pygls keeps the text; registering the feature advertises document sync."""
+        """pygls keeps the text; registering the feature advertises document sync. Whether
+        git ignores the file is asked now, so a prompt built later finds the answer."""
+        _ask_git_ignore(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: VictorServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Incremental changes are applied by pygls; the server reads unsaved text."""
+        """Incremental changes are applied by pygls; the server reads unsaved text. Features
+        that hold work for the old text (an inline completion in flight) hear of it."""
+        for listener in ls.change_listeners:
+            try:
+                listener(params.text_document.uri)
+            except Exception:  # one feature's failure must not stop the others'
+                log.exception("handling a document change failed")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: VictorServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -96,6 +105,27 @@ async def pull_configuration(ls: VictorServer, folders: list[Any] | None = None)
         log.debug("configuration for %s: %s", folder.uri, sorted(config))
         await ls.folders.apply_config(folder, config)
     return True
+
+
+def _ask_git_ignore(ls: VictorServer, uri: str) -> None:
+    """In a thread, ask the folder's git whether the file just opened is ignored (only once
+    its agent runs: a prompt built before asks git itself)."""
+    if not ls.folders.all:
+        return
+    try:
+        folder = ls.folders.folder_for(document_uri=uri)
+        path = ls.folders.path_of(uri)
+    except JsonRpcInvalidParams:
+        return  # untitled buffers, files outside every folder
+    except Exception as exc:  # a URI nothing understands: the build asks git itself later
+        log.debug("no git-ignore lookup for %s: %s", uri, exc)
+        return
+    task = folder.agent_task
+    if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+        return
+    agent = task.result()
+    asked = asyncio.ensure_future(asyncio.to_thread(agent.git_ignore.ignored, agent.root, [path]))
+    asked.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def _spawn(coro: Any) -> None:

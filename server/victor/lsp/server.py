@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,8 @@ class VictorServer(LanguageServer):
         self.folders = Folders(self)
         self.background = BackgroundWork(self)
         self._auth_warned: set[str] = set()
+        #: called with a document's URI after pygls applied a didChange to it
+        self.change_listeners: list[Callable[[str], None]] = []
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Errors in requests already reach the client in the response; the rest are logged,

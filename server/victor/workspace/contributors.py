@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from urllib.parse import unquote, urlparse
 
 from victor.protocols import IPromptContributor, PromptContext
 from victor.workspace.file_context import FileContextInput, needs_disk, render_file_context
-from victor.workspace.paths import GitIgnoreCache
+from victor.workspace.git_ignore import GitAnswerNeeded, GitIgnoreChecker
 from victor.workspace.rules import applicable, render_rules
 from victor.workspace.scan import Snapshot
 from victor.workspace.style import WorkspaceStyle
@@ -116,11 +117,19 @@ def _folder_in(root: str, file: str) -> str:
 class FileContextContributor(IPromptContributor):
     """The editor's context (``ctx["file_context"]``: a FileContextInput or an equivalent dict)."""
 
-    def __init__(self, root: Path, priority: int = 60, budget_tokens: int = 6000) -> None:
+    def __init__(
+        self,
+        root: Path,
+        priority: int = 60,
+        budget_tokens: int = 6000,
+        git_ignore: GitIgnoreChecker | None = None,
+    ) -> None:
         self._root = Path(root)
         self._priority = priority
         self._budget = budget_tokens
-        self._ignore_cache = GitIgnoreCache()
+        # Whoever passes the checker closes it (its git process); one made here ends with
+        # this process (git exits at the end of its input).
+        self._ignore_cache = git_ignore if git_ignore is not None else GitIgnoreChecker()
 
     def priority(self) -> int:
         return self._priority
@@ -135,6 +144,13 @@ class FileContextContributor(IPromptContributor):
             return ""
         if isinstance(inp, dict):
             inp = FileContextInput.from_dict(inp)
+        if not inp.related_paths and (inp.active_path is None or inp.active_text is not None):
+            # Only editor buffers: git's answers for background ones are usually remembered
+            # (asked when they were opened), which takes a few stats; else ask it in a thread.
+            with contextlib.suppress(GitAnswerNeeded):
+                return render_file_context(
+                    inp, self._root, self._budget, self._ignore_cache.from_memory
+                )
         if needs_disk(inp):  # file reads and `git check-ignore` stay off the event loop
             return await asyncio.to_thread(
                 render_file_context, inp, self._root, self._budget, self._ignore_cache

@@ -22,6 +22,7 @@ from victor.workspace.file_context_render import (
     selection_text,
     window_section,
 )
+from victor.workspace.git_ignore import IgnoredPaths
 from victor.workspace.guarded_read import (
     NotRegularFileError,
     OutsideWorkspaceError,
@@ -32,7 +33,7 @@ from victor.workspace.guarded_read import (
     secret_refusal,
 )
 from victor.workspace.languages import language_of
-from victor.workspace.paths import GitIgnoreCache, is_git_ignored
+from victor.workspace.paths import is_git_ignored
 from victor.workspace.rules import CHARS_PER_TOKEN
 
 Position = tuple[int, int]
@@ -90,11 +91,12 @@ def render_file_context(
     inp: FileContextInput,
     root: Path,
     budget_tokens: int = 6000,
-    ignore_cache: GitIgnoreCache | None = None,
+    ignore_cache: IgnoredPaths | None = None,
 ) -> str:
     """Markdown of the editor's context within ``budget_tokens`` (estimated at 4 chars each).
 
-    ``ignore_cache`` remembers which open files git ignores (one git call per build without)."""
+    ``ignore_cache`` answers which open files git ignores from a running git (one git
+    process per build without)."""
     root_real = os.path.realpath(root)
     budget = budget_tokens * CHARS_PER_TOKEN
     omitted: list[str] = []
@@ -169,7 +171,7 @@ def _other_docs(
     root_real: str,
     active: Doc | None,
     omitted: list[str],
-    ignore_cache: GitIgnoreCache | None = None,
+    ignore_cache: IgnoredPaths | None = None,
 ) -> list[Doc]:
     docs: dict[str, Doc] = {}
     active_shown = active.shown if active is not None else None
@@ -199,12 +201,12 @@ def _other_docs(
     check = ignore_cache.ignored if ignore_cache is not None else is_git_ignored
     ignored = {str(p) for p in check(Path(root_real), asked)}
     for full, shown, text in background:
-        if full in ignored or os.path.realpath(full) in ignored:
+        if full in ignored:  # answered for the path as asked
             omitted.append(f"{shown} (git-ignored)")
         else:
             docs[shown] = Doc(shown, text, language_of(shown), "open in the editor")
     for full, shown in disk:
-        if full in ignored or os.path.realpath(full) in ignored:
+        if full in ignored:  # answered for the path as asked
             omitted.append(f"{shown} (git-ignored)")
             continue
         text = _read_disk(root_real, full, omitted, shown)

@@ -184,36 +184,3 @@ def is_git_ignored(root: Path, paths: list[Path], timeout: float = 10.0) -> set[
     if proc.returncode not in (0, 1):
         return set()
     return {Path(os.fsdecode(p)) for p in proc.stdout.split(b"\0") if p}
-
-
-class GitIgnoreCache:
-    """``is_git_ignored`` answers remembered for ``max_age`` seconds, per path.
-
-    The file context asks about every background buffer on every prompt build; a ``git
-    check-ignore`` process each time cost about 8 ms a build. Whether a file is ignored
-    rarely changes, and a few seconds' delay in noticing is harmless there (tools keep
-    asking git directly). Thread-safe enough for its use: a lost update only means one more
-    git call. Blocking: call from a thread.
-    """
-
-    def __init__(self, max_age: float = 5.0, max_entries: int = 4096) -> None:
-        self.max_age = max_age
-        self.max_entries = max_entries
-        self._answers: dict[tuple[Path, Path], tuple[float, bool]] = {}
-
-    def ignored(self, root: Path, paths: list[Path]) -> set[Path]:
-        import time
-
-        now = time.monotonic()
-        unknown = [
-            p
-            for p in paths
-            if (hit := self._answers.get((root, p))) is None or now - hit[0] > self.max_age
-        ]
-        if unknown:
-            found = is_git_ignored(root, unknown)
-            if len(self._answers) + len(unknown) > self.max_entries:
-                self._answers.clear()
-            for p in unknown:
-                self._answers[(root, p)] = (now, p in found or Path(os.path.realpath(p)) in found)
-        return {p for p in paths if self._answers.get((root, p), (0.0, False))[1]}

@@ -59,6 +59,16 @@ class _Shown:
             return None
         return prefix[self.prefix_len :]
 
+    def still_around_cursor(self, text: str) -> bool:
+        """Whether ``text`` still reads the same prefix and suffix next to the cursor (a
+        same-length edit further away passes; any typing at the cursor does not)."""
+        at = self.prefix_len
+        return (
+            len(text) == at + self.suffix_len
+            and text[at - len(self.prefix_edge) : at] == self.prefix_edge
+            and text[at : at + len(self.suffix_edge)] == self.suffix_edge
+        )
+
 
 @dataclass(slots=True)
 class CompletionStats:
@@ -87,7 +97,7 @@ class InlineCompleter:
         self.model = model
         self.max_tokens = max_tokens
         self.stats = CompletionStats()
-        self._inflight: dict[str, asyncio.Task[list[str]]] = {}
+        self._inflight: dict[str, tuple[asyncio.Task[list[str]], _Shown]] = {}
         self._shown: OrderedDict[str, list[_Shown]] = OrderedDict()
         self._index = BufferIndex()
 
@@ -109,15 +119,15 @@ class InlineCompleter:
     ) -> list[str]:
         """Suggestions for the cursor between ``prefix`` and ``suffix`` of the document."""
         previous = self._inflight.pop(doc_key, None)
-        if previous is not None and not previous.done():
-            previous.cancel()  # aborts its HTTP request now, not when it would have ended
+        if previous is not None and not previous[0].done():
+            previous[0].cancel()  # aborts its HTTP request now, not when it would have ended
             self.stats.superseded += 1
         hit = self.cached(doc_key, prefix, suffix)
         if hit is not None:
             self.stats.cache_hits += 1
             return hit
         task = asyncio.create_task(self._ask(doc_key, prefix, suffix, make_input))
-        self._inflight[doc_key] = task
+        self._inflight[doc_key] = (task, _Shown.of(prefix, suffix, ""))
         try:
             return await task
         except asyncio.CancelledError:
@@ -126,8 +136,21 @@ class InlineCompleter:
                 raise  # the caller itself was cancelled ($/cancelRequest)
             raise Superseded(doc_key) from None
         finally:
-            if self._inflight.get(doc_key) is task:
+            entry = self._inflight.get(doc_key)
+            if entry is not None and entry[0] is task:
                 del self._inflight[doc_key]
+
+    def document_changed(self, doc_key: str, text: str) -> bool:
+        """The document now reads ``text``: a request in flight for a cursor whose
+        surroundings changed is aborted at once (its HTTP request closed), not when the next
+        request arrives. True if one was."""
+        entry = self._inflight.get(doc_key)
+        if entry is None or entry[0].done() or entry[1].still_around_cursor(text):
+            return False
+        del self._inflight[doc_key]
+        entry[0].cancel()
+        self.stats.superseded += 1
+        return True
 
     async def _ask(
         self, doc_key: str, prefix: str, suffix: str, make_input: Callable[[], CompletionInput]
@@ -161,7 +184,7 @@ class InlineCompleter:
             self._shown.popitem(last=False)
 
     async def aclose(self) -> None:
-        for task in list(self._inflight.values()):
+        for task, _ in list(self._inflight.values()):
             task.cancel()
         self._inflight.clear()
         await self.client.aclose()

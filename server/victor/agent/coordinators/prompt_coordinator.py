@@ -99,8 +99,9 @@ class PromptCoordinator:
 
     The base prompt comes first, then every non-empty contribution, highest priority first
     (ties keep registration order). Contributors run concurrently; one that raises is logged
-    and left out. Results are cached per prompt context until ``invalidate()`` is called
-    (the workspace watcher calls it when a style, config or rules file changes).
+    and left out. Results without a volatile contribution (editor context) are cached per
+    prompt context until ``invalidate()`` is called (the workspace watcher calls it when a
+    style, config or rules file changes).
     """
 
     def __init__(
@@ -178,6 +179,10 @@ class PromptCoordinator:
             stable_length = len("\n\n".join(c.text for c in contributions[:stable_count]))
             stable_length += 2 if stable_count else 0  # the separator stays with the prefix
         built = BuiltPrompt(text, contributions, stable_length)
+        if stable_count is not None:
+            # Editor context is read afresh for every prompt: what it says depends on more than
+            # the request (files on disk, which buffers git ignores after a .gitignore edit).
+            return built
         if len(self._cache) >= self._cache_size:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = built
