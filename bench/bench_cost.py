@@ -298,6 +298,17 @@ async def main() -> None:
             f"  {layout}: {len(run.requests)} requests, compacted on turns {run.compacted_turns}, "
             f"{run.seconds:.1f} s"
         )
+    # Where the rest goes: the turns that must write the whole prefix again (the pause,
+    # the compactions with their summary requests) against the bound of the same turns.
+    special = {PAUSE_BEFORE_TURN, *runs["turn"].compacted_turns}
+    for name, keep in (("the pause and compaction turns", True), ("the other turns", False)):
+        part = Session(
+            "turn",
+            "anthropic",
+            [r for r in runs["turn"].requests if (r["turn"] in special) == keep],
+        )
+        spent, least = bill(part).cost, lower_bound(part).cost
+        print(f"  turn, {name}: cost {spent:.0f}, {spent / least:.2f}x their bound ({least:.0f})")
     shares = prefix_shares(openai)
     each = [same / size for same, size in shares]
     overall = 100 * sum(same for same, _ in shares) / max(1, sum(size for _, size in shares))
