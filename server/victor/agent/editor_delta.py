@@ -72,8 +72,12 @@ def _file_context(text: str, held: dict[str, str], views: dict[str, str]) -> str
     while i < len(lines):
         end = _section_end(lines, i)
         if end is None:
-            out.append(lines[i])
-            i += 1
+            # Any other fenced block (the selection) goes as it is: its text must not be
+            # read as sections (it is fenced, like them, longer than any run inside).
+            close = _fence_end(lines, i) if _FENCE.match(lines[i]) else None
+            stop = i + 1 if close is None else close + 1
+            out.extend(lines[i:stop])
+            i = stop
             continue
         section = "\n".join(lines[i : end + 1])
         key = "file " + _path_of(lines[i])
@@ -89,11 +93,13 @@ def _section_end(lines: list[str], i: int) -> int | None:
     longer than any backtick run in the text, so file text cannot end it early)."""
     if not lines[i].startswith(_FILE_TITLE) or i + 1 >= len(lines):
         return None
-    match = _FENCE.match(lines[i + 1])
-    if match is None:
-        return None
-    ticks = match.group(1)
-    for j in range(i + 2, len(lines)):
+    return _fence_end(lines, i + 1) if _FENCE.match(lines[i + 1]) else None
+
+
+def _fence_end(lines: list[str], i: int) -> int | None:
+    """Index of the line closing the fence opened at ``lines[i]``."""
+    ticks = _FENCE.match(lines[i]).group(1)  # type: ignore[union-attr]
+    for j in range(i + 1, len(lines)):
         if lines[j] == ticks:
             return j
     return None
