@@ -60,6 +60,9 @@ class ToolCall:
 
 #: metadata key of a user message's editor context (see ``Message``)
 EDITOR_CONTEXT = "editor_context"
+#: metadata key: the editor sections the model holds once that message is sent (memory only,
+#: dropped with the editor context; see victor/agent/editor_delta.py)
+EDITOR_VIEWS = "editor_views"
 
 
 @dataclass(slots=True)

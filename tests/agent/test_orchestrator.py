@@ -195,7 +195,7 @@ def _style_and_editor() -> list:
     return [Editor(), Style()]
 
 
-async def test_the_editor_context_travels_with_the_newest_question_only(llm, anthropic):
+async def test_the_editor_context_travels_with_each_question(llm, anthropic):
     from victor.agent.coordinators import PromptCoordinator
 
     prompts = PromptCoordinator(contributors=_style_and_editor())
@@ -218,8 +218,8 @@ async def test_the_editor_context_travels_with_the_newest_question_only(llm, ant
         "<editor_context>\n## Active file\ncursor at line 2"
     )
 
-    # the earlier question goes without its stale snapshot; its answer as it was
-    assert second["messages"][0]["content"] == [{"type": "text", "text": "one"}]
+    # the earlier question and its answer go exactly as they were sent (a cache prefix)
+    assert second["messages"][0]["content"][0]["text"] == first["messages"][0]["content"][0]["text"]
     assert second["messages"][1]["content"][0]["text"] == "Echo: one"
     # breakpoints: the previous answer and the end of this request
     assert second["messages"][1]["content"][-1]["cache_control"] == {"type": "ephemeral"}

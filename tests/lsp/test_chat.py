@@ -120,23 +120,35 @@ async def test_model_gets_system_prompt_unsaved_text_and_selection(
     selection_part = turn[turn.index("Selection") :]
     assert "greet" in selection_part.split("```")[1]  # the selected text, fenced
 
-    # victor/prompt shows exactly what the model was sent for that spot, and so does the
-    # name older clients use
+    # victor/prompt shows exactly what the model is sent at that spot, and so does the
+    # name older clients use: without a session every text in full (as the first turn) ...
     spot = {
         "textDocument": {"uri": uri},
         "range": selection,
         "position": {"line": 0, "character": 4},
-        "sessionId": result["sessionId"],
     }
-    shown = await daemon.request("victor/prompt", spot)
-    assert shown["system"] == [{"text": system, "cacheBreakpoint": True}]
-    assert shown["editorContext"]
-    assert turn == f"<editor_context>\n{shown['editorContext']}\n</editor_context>\n\n" + (
+    fresh = await daemon.request("victor/prompt", spot)
+    assert fresh["system"] == [{"text": system, "cacheBreakpoint": True}]
+    assert turn == f"<editor_context>\n{fresh['editorContext']}\n</editor_context>\n\n" + (
         "what does this do?"
     )
+    # ... and in the session, what its next question carries: the file text is in the
+    # conversation already, so it is referred to
+    spot["sessionId"] = result["sessionId"]
+    shown = await daemon.request("victor/prompt", spot)
+    assert "unchanged since your last view of it" in shown["editorContext"]
+    assert "UNSAVED_V2" not in shown["editorContext"]
     assert shown["prompt"] == system + "\n\n" + shown["editorContext"]
     assert "last message" in shown["cacheBreakpoints"]
     assert await daemon.request("victor/systemPrompt", spot) == shown
+    await daemon.chat(
+        "and now?",
+        sessionId=result["sessionId"],
+        **{k: v for k, v in spot.items() if k != "sessionId"},
+    )
+    assert turn_text(daemon.last_body()) == (
+        f"<editor_context>\n{shown['editorContext']}\n</editor_context>\n\nand now?"
+    )
 
 
 async def test_cancel_aborts_the_stream_and_keeps_the_partial_answer(daemon: Daemon) -> None:

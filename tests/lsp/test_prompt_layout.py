@@ -26,6 +26,9 @@ def breakpoints(body: dict) -> list[str]:
     return found
 
 
+UNCHANGED = ": unchanged since your last view of it"
+
+
 async def test_every_turn_carries_the_current_file_context_after_cursor_moves(
     start, workspace: Path
 ) -> None:
@@ -35,13 +38,25 @@ async def test_every_turn_carries_the_current_file_context_after_cursor_moves(
     daemon: Daemon = await start([workspace], configuration={"": {"victor": settings}})
     app = daemon.open(workspace / "app.py")
     other = daemon.open(workspace / "other.py")
-    # (document, cursor line, unsaved edit before the question)
-    spots = [(app, 0, None), (other, 40, None), (other, 7, "BRAND_NEW = 1\n"), (app, 4, None)]
+    app_text = (workspace / "app.py").read_text()
+    lines = OTHER_PY.count("\n") + 1
+    # (document, cursor line, unsaved edit before the question, compact the session first)
+    spots = [
+        (app, 0, None, False),
+        (other, 40, None, False),
+        (other, 7, "BRAND_NEW = 1\n", False),
+        (app, 4, None, False),
+        (app, 1, None, True),
+    ]
     session = None
     systems = []
-    for turn, (uri, line, edit) in enumerate(spots):
+    sent: list[str] = []  # the user messages as the model received them, turn by turn
+    for turn, (uri, line, edit, compact) in enumerate(spots):
         if edit:
             daemon.edit(uri, types.Range(types.Position(line, 0), types.Position(line, 0)), edit)
+        if compact:
+            report = await daemon.request("victor/compact", {"sessionId": session})
+            assert report["compacted"] is True
         result = await daemon.chat(
             f"question {turn}",
             textDocument={"uri": uri},
@@ -54,14 +69,14 @@ async def test_every_turn_carries_the_current_file_context_after_cursor_moves(
         systems.append(system_text(body))
         now = turn_text(body)
         name = "app.py" if uri == app else "other.py"
-        # the newest question carries where the editor is now, and the unsaved text
+        # the newest question carries where the editor is now
         assert now.startswith("<editor_context>\n") and now.endswith(f"\n\nquestion {turn}")
         assert f"Active file: `{name}`" in now
         assert f"cursor at line {line + 1}, column 5" in now
-        if edit:
-            assert "BRAND_NEW = 1" in now
-        # earlier questions go as the user typed them: no stale cursor or file text
-        assert user_texts(body)[:-1] == [f"question {i}" for i in range(turn)]
+        if not compact:
+            # earlier turns go exactly as they were sent: each request extends the last one
+            assert user_texts(body)[:-1] == sent
+        sent.append(now)
         # tools in a fixed order, and at most the API's 4 breakpoints, where the layout says
         names = [t["name"] for t in body.get("tools", [])]
         assert names == sorted(names)
@@ -70,9 +85,54 @@ async def test_every_turn_carries_the_current_file_context_after_cursor_moves(
         assert "system 0" in marks and marks[-1].startswith("message -1 ")
         if turn:
             assert any(m.startswith("message -2 ") for m in marks)
+        if turn == 0:  # nothing in the conversation yet: every text in full
+            assert app_text.strip() in now and "def helper_59" in now and UNCHANGED not in now
+        if turn == 1:  # both texts are in turn 0's snapshot: referred to, not repeated
+            assert f"### `other.py` (whole file, {lines} lines){UNCHANGED}" in now
+            assert f"### `app.py` (open in the editor){UNCHANGED}" in now
+            assert "def helper_" not in now and "def greet" not in now
+        if turn == 2:  # other.py changed: a diff against the earlier snapshot, app.py not
+            changed = f"### `other.py` (whole file, {lines + 1} lines): changed since your last"
+            assert changed in now
+            assert "\n+BRAND_NEW = 1\n" in now and "```diff\n" in now
+            assert len(now) < len(OTHER_PY) / 4  # not the whole file again
+            assert f"### `app.py` (open in the editor){UNCHANGED}" in now
+        if turn == 3:  # nothing changed since turn 2: references only
+            assert now.count(UNCHANGED) == 2 and "BRAND_NEW" not in now
+            assert "def greet" in sent[0] and "def helper_59" in sent[0]  # still sent
+        if turn == 4:  # compacted: the snapshots are gone, so the texts come in full again
+            assert UNCHANGED not in now and "changed since" not in now
+            assert app_text.strip() in now and "BRAND_NEW = 1" in now
+            assert not any("<editor_context>" in t for t in user_texts(body)[:-1])
     # the system prompt never moved with the cursor or the file
     assert len(set(systems)) == 1 and "Active file" not in systems[0]
     assert not daemon.model.violations
+
+
+async def test_a_session_loaded_from_the_store_gets_the_full_text_again(
+    start, workspace: Path, tmp_path: Path
+) -> None:
+    """The store never keeps the snapshots, so after a restart no reference may point at
+    one: the model would not have the text."""
+    write(workspace / "other.py", OTHER_PY)
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = {"": {"victor": {"model": "test-model"}}}
+    first: Daemon = await start([workspace], configuration=settings, data_dir=data)
+    uri = first.open(workspace / "other.py")
+    where = {"textDocument": {"uri": uri}, "position": {"line": 3, "character": 0}}
+    session = (await first.chat("question 0", **where))["sessionId"]
+    await first.chat("question 1", sessionId=session, **where)
+    assert UNCHANGED in turn_text(first.last_body())
+    await first.stop()
+
+    second: Daemon = await start([workspace], configuration=settings, data_dir=data)
+    second.open(workspace / "other.py")
+    await second.chat("question 2", sessionId=session, **where)
+    body = second.last_body()
+    assert user_texts(body)[:-1] == ["question 0", "question 1"]
+    now = turn_text(body)
+    assert UNCHANGED not in now and "def helper_59" in now
 
 
 async def test_the_next_turn_reads_the_conversation_from_the_cache(start, workspace: Path) -> None:
@@ -94,9 +154,9 @@ async def test_the_next_turn_reads_the_conversation_from_the_cache(start, worksp
     # the first turn writes its whole prompt; nothing is billed uncached after a breakpoint
     assert first["cache_read_input_tokens"] == 0 and first["cache_creation_input_tokens"] > 1024
     assert first["input_tokens"] == 0
-    # later turns read everything before the previous question (tools, system, earlier
-    # turns) and write only the previous question without its snapshot, the answer and the
-    # new question with the current editor context
+    # later turns read everything the previous request sent (tools, system, earlier turns
+    # with their snapshots) and write only the answer and the new question, whose editor
+    # context refers to the file text the conversation holds
     for usage in (second, third):
         assert usage["cache_read_input_tokens"] > 0 and usage["input_tokens"] == 0
     assert third["cache_read_input_tokens"] > second["cache_read_input_tokens"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.lsp.conftest import StartDaemon
-from tests.lsp.daemon import Daemon, turn_text
+from tests.lsp.daemon import Daemon, turn_text, user_texts
 from tests.support.model_server import Reply
 
 SLOW_MACHINE = 120.0  # a generous bound: the shared test machine can be very loaded
@@ -32,7 +32,9 @@ async def test_an_unsaved_buffer_with_a_lone_surrogate_keeps_the_session_working
     assert first["content"] == "read" and second["content"] == "Echo: again"
     assert not daemon.model.violations, daemon.model.violations[0].invalid
     body = daemon.last_body()
-    assert "NAME = 'caf\ufffd'" in turn_text(body)  # the buffer, with the question
+    # the buffer, with the first question (the second refers to it: unchanged)
+    assert "NAME = 'caf\ufffd'" in user_texts(body)[0]
+    assert "unchanged since your last view" in turn_text(body)
     assert "NAME = 'caf\ufffd'  # unsaved" in str(body["messages"])  # and read by the tool
 
 

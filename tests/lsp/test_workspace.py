@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from tests.lsp.conftest import APP_PY, PYPROJECT, StartDaemon, make_folder
-from tests.lsp.daemon import Daemon, eventually, turn_text, uri_of
+from tests.lsp.daemon import Daemon, eventually, uri_of, user_texts
 
 INVALID_PARAMS = -32602
 
@@ -34,7 +34,10 @@ async def test_sessions_are_kept_per_folder(start: StartDaemon, tmp_path: Path) 
     # "most recent session" is per folder: B's next chat continues B's session
     assert (await daemon.chat("more B", textDocument={"uri": uri_b}))["sessionId"] == in_b
     # the model got B's file for B's chat
-    assert "B = 2" in turn_text(daemon.last_body())  # the editor context of folder B
+    # the model got B's file for B's chat (in full with the first question, referred to since)
+    texts = user_texts(daemon.last_body())
+    assert "B = 2" in texts[0] and "unchanged since your last view" in texts[-1]
+    assert not any("A = " in t for t in texts)
     # a session of B can be read without saying which folder it is in
     got = await daemon.request("victor/sessions/get", {"sessionId": in_b})
     assert [m["content"] for m in got["messages"] if m["role"] == "user"] == ["about B", "more B"]

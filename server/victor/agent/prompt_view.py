@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from victor.agent.coordinators.prompt_coordinator import Contribution
+from victor.agent.editor_delta import editor_turn, held_views
 
 if TYPE_CHECKING:
     from victor.agent.orchestrator import AgentOrchestrator
@@ -27,7 +28,8 @@ class SystemBlock:
 class PromptView:
     layout: str
     system: list[SystemBlock]
-    #: written before the text of the next user message ("" in the legacy layout)
+    #: written before the text of the next user message ("" in the legacy layout); texts
+    #: the session's context already holds are referred to, not repeated
     editor_context: str
     #: (contribution, "system" | "editor")
     contributions: list[tuple[Contribution, str]]
@@ -60,4 +62,11 @@ async def prompt_view(
     parts = [(c, "system") for c in layout.system_contributions]
     parts += [(c, "editor") for c in layout.editor_contributions]
     blocks = [SystemBlock(layout.system_text, True)] if layout.system_text else []
-    return PromptView("turn", blocks, layout.editor, parts, TURN_BREAKPOINTS)
+    # As the next question of that session would carry it: a reference or a diff for the
+    # texts the session's context holds (editor_delta.py); in full without a session.
+    contexts = orchestrator._context_coordinator
+    held = {}
+    if session_id and contexts.has_session(session_id):
+        held = held_views(contexts.get_context(session_id).messages)
+    editor = editor_turn(layout.editor_contributions, held).text
+    return PromptView("turn", blocks, editor, parts, TURN_BREAKPOINTS)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from victor.agent.agent_mode import review_note
 from victor.agent.coordinators.chat_coordinator import TurnState
 from victor.agent.coordinators.context_coordinator import without_editor_context
+from victor.agent.coordinators.prompt_coordinator import Contribution
+from victor.agent.editor_delta import editor_turn, held_views
 from victor.agent.events import (
     AgentEvent,
     Compacted,
@@ -23,7 +25,7 @@ from victor.agent.events import (
     TurnStarted,
 )
 from victor.agent.turn_config import TurnConfig
-from victor.protocols import EDITOR_CONTEXT, Message
+from victor.protocols import EDITOR_CONTEXT, EDITOR_VIEWS, Message
 from victor.providers.base import ChatResponse, SystemPrompt
 from victor.providers.errors import ProviderError
 
@@ -70,16 +72,17 @@ async def run_turn(
         tools = sorted(tools, key=lambda spec: spec.name)
     contexts = o._context_coordinator
     overhead = contexts.counter.text(system) + contexts.counter.tools(tools)
-    # The editor context travels with the question (see turn_prompt), beside what the user
-    # typed: this turn's tool rounds repeat it as sent; the store never keeps it.
-    metadata = {EDITOR_CONTEXT: editor} if editor else {}
-    user = Message(role="user", content=text, pinned=pinned, metadata=metadata)
-    if o.settings.prompt_layout == "turn":
-        # The previous turn's editor snapshot is stale now: dropped before this turn is
-        # counted or sent (docs/design.md, "Prompt layout", has the measurement).
-        contexts.drop_editor_context(sid)
+    # The editor context travels with the question, beside what the user typed; earlier
+    # turns stay as sent, so it refers to the texts they hold instead of repeating them
+    # (editor_delta.py). ``fresh`` has every text in full: after a compaction, which drops
+    # the snapshots, the question carries that.
+    user = _question(text, pinned, editor, held_views(contexts.get_context(sid).messages))
+    fresh = _question(text, pinned, editor, {})
     reports: list[CompactionReport] = []
-    report = await compact_stored(o, sid, overhead, incoming=[user], force=False)
+    report = None
+    if contexts.session_needs_compaction(sid, overhead=overhead, incoming=[user]):
+        user = fresh
+        report = await compact_stored(o, sid, overhead, incoming=[user], force=False)
     if report is not None:
         reports.append(report)
         yield Compacted(report)
@@ -100,6 +103,7 @@ async def run_turn(
         # Tool output piled up within the turn. The stored context is compacted once per
         # turn at most (with room for the turn so far); the rest is fitted per round.
         if not reports and turn.history:
+            turn.new_messages[0] = fresh  # the snapshots it referred to are gone
             found = await compact_stored(o, sid, overhead, incoming=turn.new_messages, force=True)
             if found is not None:
                 reports.append(found)
@@ -108,7 +112,9 @@ async def run_turn(
                 tokens = history_tokens + contexts.count(turn.new_messages)
                 if overhead + tokens <= contexts.budget.trigger_tokens:
                     return turn.history + turn.new_messages, tokens
-        messages = contexts.fit_turn(turn.history, turn.new_messages, overhead=overhead)
+        # Fitting may leave earlier snapshots out of this request: the question goes in full.
+        fitted = [fresh, *turn.new_messages[1:]]
+        messages = contexts.fit_turn(turn.history, fitted, overhead=overhead)
         return messages, contexts.count(messages)
 
     events = o._chat_coordinator.run_turn(
@@ -154,8 +160,8 @@ async def run_turn(
         usage = state.usage
         actual = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
         contexts.counter.calibrate(estimate, actual)
-    # The store keeps what the user typed: a snapshot is only needed while its turn runs
-    # (and, measured against, in memory by "turn-verbatim"), and it is file text.
+    # The store keeps what the user typed: snapshots live in memory (they are file text,
+    # and a session loaded from the store then gets the full text on its next turn).
     await o._session_coordinator.append(sid, without_editor_context(state.new_messages))
     contexts.append(sid, state.new_messages)
     usage = state.usage
@@ -193,8 +199,8 @@ async def run_turn(
 
 async def turn_prompt(
     o: AgentOrchestrator, prompt_context: dict[str, Any], sid: str
-) -> tuple[SystemPrompt, str]:
-    """The system prompt of a turn and the editor context its user message carries.
+) -> tuple[SystemPrompt, list[Contribution]]:
+    """The system prompt of a turn and the editor contributions its user message carries.
 
     The turn layout: the system prompt holds what stays put (base prompt, rules, the
     workspace's style card), the editor context (file text, cursor, selection, diagnostics,
@@ -203,9 +209,19 @@ async def turn_prompt(
     keeps the earlier layout (editor context at the end of the system prompt) to measure
     against."""
     if o.settings.prompt_layout == "legacy":
-        return (await o.build_system_prompt(prompt_context, session_id=sid)).system, ""
+        return (await o.build_system_prompt(prompt_context, session_id=sid)).system, []
     layout = await o.build_prompt(prompt_context, session_id=sid)
-    return layout.system, layout.editor
+    return layout.system, layout.editor_contributions
+
+
+def _question(text: str, pinned: bool, editor: list[Contribution], held: dict[str, str]) -> Message:
+    """The turn's user message: what the user typed, with the editor context beside it
+    (``EDITOR_CONTEXT``) and what the model holds once it is sent (``EDITOR_VIEWS``)."""
+    metadata: dict[str, Any] = {}
+    if editor:
+        context = editor_turn(editor, held)
+        metadata = {EDITOR_CONTEXT: context.text, EDITOR_VIEWS: context.views}
+    return Message(role="user", content=text, pinned=pinned, metadata=metadata)
 
 
 async def compact_stored(

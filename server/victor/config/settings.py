@@ -52,12 +52,11 @@ class Settings(BaseSettings):
         default=0.5, gt=0.0, lt=1.0, description="Compaction aims for this share of the window."
     )
     compaction_strategy: Literal["summarize", "recent", "task"] = "summarize"
-    prompt_layout: Literal["turn", "legacy", "turn-verbatim"] = Field(
+    prompt_layout: Literal["turn", "legacy"] = Field(
         default="turn",
-        description="'turn': the editor context travels with the newest user turn only, so "
-        "the prompt cache reads the conversation before it. For measurement only "
-        "(bench/bench_cost.py): 'legacy', the earlier layout; 'turn-verbatim', earlier turns "
-        "keep their editor context until a compaction.",
+        description="'turn': the editor context travels with each user turn, earlier turns "
+        "stay as sent, so the prompt cache reads the conversation before the new question. "
+        "'legacy', the earlier layout, for measurement only (bench/bench_cost.py).",
     )
     enable_analytics: bool = True
     analytics_jsonl: Path | None = Field(default=None, description="Append analytics events here.")

@@ -164,12 +164,11 @@ class OpenAICompatProvider(Provider):
         model = model or self.default_model
         # reasoning models (gpt-5, o-series) refuse max_tokens: see limits.py
         budget = "max_completion_tokens" if is_openai_reasoning_model(model) else "max_tokens"
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": to_openai_messages(messages, system, with_tools=bool(tools)),
-            budget: self.max_tokens_for(model, max_tokens).sent,
-            "stream": stream,
-        }
+        # Key order follows the prompt the server renders (tools before the conversation),
+        # and what changes between requests comes last: the conversation only grows, and
+        # the answer's budget may shrink with the room left. So each request's body starts
+        # with the previous one's, byte for byte (docs/design.md, "Prompt layout").
+        body: dict[str, Any] = {"model": model, "stream": stream}
         if stream:
             body["stream_options"] = {"include_usage": True}
         if tools:
@@ -184,6 +183,8 @@ class OpenAICompatProvider(Provider):
                 }
                 for t in tools
             ]
+        body["messages"] = to_openai_messages(messages, system, with_tools=bool(tools))
+        body[budget] = self.max_tokens_for(model, max_tokens).sent
         # Last line of defence: no lone surrogate reaches the wire (see victor.text).
         return clean_value(body)
 

@@ -17,7 +17,7 @@ from victor.agent.coordinators.compaction import (
 )
 from victor.agent.events import CompactionReport, ContextUsage
 from victor.agent.tokens import TokenCounter
-from victor.protocols import EDITOR_CONTEXT, Context, ICompactionStrategy, Message
+from victor.protocols import EDITOR_CONTEXT, EDITOR_VIEWS, Context, ICompactionStrategy, Message
 from victor.providers.base import Provider
 
 __all__ = [
@@ -163,14 +163,6 @@ class ContextCoordinator:
             raw = sum(self.counter.raw(m) for m in messages)
             self._totals[session_id] = (known[0] + raw, known[1] + len(messages))
         context.messages.extend(messages)
-
-    def drop_editor_context(self, session_id: str) -> None:
-        """Drop the editor snapshots of a session's earlier turns (see
-        ``without_editor_context``); nothing changes when there are none."""
-        messages = self.get_context(session_id).messages
-        if any(EDITOR_CONTEXT in m.metadata for m in messages):
-            self.get_context(session_id).messages = without_editor_context(messages)
-            self._totals.pop(session_id, None)
 
     def reset(self, session_id: str | None = None) -> None:
         """Start a session's conversation over (the current session by default).
@@ -337,14 +329,16 @@ class ContextCoordinator:
 
 
 def without_editor_context(messages: Sequence[Message]) -> list[Message]:
-    """``messages`` with earlier turns' editor snapshots dropped (new objects where one was
-    dropped). The latest editor context always travels with the new turn, so old snapshots
-    only repeat stale file text: the turn layout drops the previous turn's when the next
-    one starts, and every compaction drops them all (docs/design.md, "Prompt layout")."""
+    """``messages`` with their editor snapshots dropped (new objects where one was dropped):
+    what the store keeps, and what a compaction starts from (it rewrites the history anyway,
+    so the next turn sends the editor's text in full again; docs/design.md, "Prompt
+    layout")."""
     out = []
     for m in messages:
-        if EDITOR_CONTEXT in m.metadata:
-            metadata = {k: v for k, v in m.metadata.items() if k != EDITOR_CONTEXT}
+        if EDITOR_CONTEXT in m.metadata or EDITOR_VIEWS in m.metadata:
+            metadata = {
+                k: v for k, v in m.metadata.items() if k not in (EDITOR_CONTEXT, EDITOR_VIEWS)
+            }
             m = replace(m, metadata=metadata)
         out.append(m)
     return out
