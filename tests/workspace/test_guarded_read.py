@@ -117,6 +117,7 @@ def test_a_folder_swapped_for_a_link_after_the_walk_is_refused(tmp_path: Path) -
     (ws / ".ssh" / "mod.py").write_text("SECRET_IN_SSH = 1\n")
     (tmp_path / "away").mkdir()
     (tmp_path / "away" / "mod.py").write_text("CANARY_OUTSIDE = 1\n")
+    (tmp_path / "away" / "sub").mkdir()
     walked = [str(ws / "pkg" / "mod.py"), str(ws / "keys" / "mod.py"), str(ws / "mod.py")]
     assert read_guarded(ws, walked[0], max_bytes=100).text() == "x = 1\n"
 
@@ -126,6 +127,8 @@ def test_a_folder_swapped_for_a_link_after_the_walk_is_refused(tmp_path: Path) -
     (ws / "keys").symlink_to(ws / ".ssh")  # to a secret folder inside it
     with pytest.raises(OutsideWorkspaceError):
         read_guarded(ws, walked[0], max_bytes=100)
+    with pytest.raises(OutsideWorkspaceError):  # not "no such file": it is not looked up there
+        read_guarded(ws, ws / "pkg" / "sub" / "absent.toml", max_bytes=100)
     with pytest.raises(SecretFileError):
         read_guarded(ws, walked[1], max_bytes=100)
     # A link that stays inside the workspace is followed, as before, and named by its target.

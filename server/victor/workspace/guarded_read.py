@@ -218,8 +218,13 @@ def _open_direct(root: Path | str, path: Path | str) -> tuple[Path, int, int] | 
         return None
     try:
         fd = os.open(candidate, _OPEN_FLAGS)
+    except FileNotFoundError:
+        if _is_real_folder(os.path.dirname(candidate)):
+            # The full path would resolve to this same name, inside, and find it missing.
+            raise UnreadableFileError(path, "no such file", missing=True) from None
+        return None
     except OSError:
-        return None  # missing, a link (ELOOP), a parent that is a link to a file...
+        return None  # a link (ELOOP), a parent that is a link to a file...
     try:
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode) and os.readlink(f"{_PROC_FD}{fd}") == candidate:
@@ -230,6 +235,27 @@ def _open_direct(root: Path | str, path: Path | str) -> tuple[Path, int, int] | 
     return None
 
 
+def _is_real_folder(folder: str) -> bool:
+    """``folder`` is a directory reached without following any link (config lookups ask for
+    many names that are absent: this proves it in three system calls, not a resolve)."""
+    try:
+        fd = os.open(folder, _DIR_FLAGS)
+    except OSError:
+        return False
+    try:
+        return os.readlink(f"{_PROC_FD}{fd}") == folder
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+_DIR_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_DIRECTORY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 _PROC_FD = "/proc/self/fd/" if os.path.isdir("/proc/self/fd") else ""
 
 
