@@ -103,6 +103,40 @@ def test_secret_files_are_refused_by_name_and_by_target(root: Path) -> None:
     assert secret_refusal(root, root / "app.py") is None
 
 
+@posix_only
+def test_a_folder_swapped_for_a_link_after_the_walk_is_refused(tmp_path: Path) -> None:
+    """The style scan reads paths its walk found (no link on the way at that moment); a folder
+    replaced by a link before the read must not lead the read out, nor to a secret."""
+    ws = tmp_path / "ws"
+    for name in ("pkg", "keys"):
+        (ws / name).mkdir(parents=True)
+        (ws / name / "mod.py").write_text("x = 1\n")
+    (ws / "other").mkdir()
+    (ws / "other" / "mod.py").write_text("y = 2\n")
+    (ws / ".ssh").mkdir()
+    (ws / ".ssh" / "mod.py").write_text("SECRET_IN_SSH = 1\n")
+    (tmp_path / "away").mkdir()
+    (tmp_path / "away" / "mod.py").write_text("CANARY_OUTSIDE = 1\n")
+    (tmp_path / "away" / "sub").mkdir()
+    walked = [str(ws / "pkg" / "mod.py"), str(ws / "keys" / "mod.py"), str(ws / "mod.py")]
+    assert read_guarded(ws, walked[0], max_bytes=100).text() == "x = 1\n"
+
+    (ws / "pkg").rename(tmp_path / "pkg-moved")
+    (ws / "pkg").symlink_to(tmp_path / "away")  # out of the workspace
+    (ws / "keys").rename(tmp_path / "keys-moved")
+    (ws / "keys").symlink_to(ws / ".ssh")  # to a secret folder inside it
+    with pytest.raises(OutsideWorkspaceError):
+        read_guarded(ws, walked[0], max_bytes=100)
+    with pytest.raises(OutsideWorkspaceError):  # not "no such file": it is not looked up there
+        read_guarded(ws, ws / "pkg" / "sub" / "absent.toml", max_bytes=100)
+    with pytest.raises(SecretFileError):
+        read_guarded(ws, walked[1], max_bytes=100)
+    # A link that stays inside the workspace is followed, as before, and named by its target.
+    (ws / "inner").symlink_to(ws / "other")
+    got = read_guarded(ws, ws / "inner" / "mod.py", max_bytes=100)
+    assert got.text() == "y = 2\n" and got.real == (ws / "other" / "mod.py").resolve()
+
+
 def test_missing_files_say_so(root: Path) -> None:
     with pytest.raises(UnreadableFileError) as info:
         read_guarded(root, "nope.txt", max_bytes=10)

@@ -30,7 +30,7 @@ from victor.workspace.guarded_read import (
     SecretFileError,
     display_name,
     read_guarded,
-    secret_refusal,
+    secret_refusal_resolved,
 )
 from victor.workspace.languages import language_of
 from victor.workspace.paths import is_git_ignored
@@ -143,18 +143,35 @@ def _omitted_only(omitted: list[str], budget: int) -> str:
 
 def _display(path: str, root_real: str) -> tuple[str, bool]:
     """(path as shown, inside the workspace?)"""
-    real = os.path.realpath(path)
+    return _shown(path, os.path.realpath(path), root_real)
+
+
+def _shown(path: str, real: str, root_real: str) -> tuple[str, bool]:
     if real == root_real or real.startswith(root_real + os.sep):
         return display_name(os.path.relpath(real, root_real).replace(os.sep, "/")), True
     return display_name(str(path)), False
+
+
+def _judge(path: str, root_real: str) -> tuple[str, bool, str | None]:
+    """(path as shown, inside the workspace?, why its text is never sent or None) for an
+    absolute ``path``, resolving it once where _display and secret_refusal took three."""
+    given = os.path.normpath(path)
+    try:
+        real: str | None = os.path.realpath(given)
+    except OSError:
+        real = None
+    # The shown path follows the path as given ("link/.." resolves the link first).
+    shown_real = real if real is not None and given == path else os.path.realpath(path)
+    shown, inside = _shown(path, shown_real, root_real)
+    return shown, inside, secret_refusal_resolved(root_real, given, real)
 
 
 def _active_doc(inp: FileContextInput, root_real: str, omitted: list[str]) -> Doc | None:
     if inp.active_path is None:
         return None
     path = os.path.join(root_real, inp.active_path)  # absolute paths stay as they are
-    shown, _ = _display(path, root_real)
-    if secret_refusal(root_real, path):
+    shown, _, refusal = _judge(path, root_real)
+    if refusal:
         omitted.append(f"{shown} (secret file)")
         return None
     text = inp.active_text
@@ -178,10 +195,10 @@ def _other_docs(
     background: list[tuple[str, str, str]] = []  # (full path, shown, text)
     for path, text in inp.open_documents.items():
         full = os.path.join(root_real, path)
-        shown, inside = _display(full, root_real)
+        shown, inside, refusal = _judge(full, root_real)
         if shown == active_shown or shown in docs:
             continue
-        if secret_refusal(root_real, full):
+        if refusal:
             omitted.append(f"{shown} (secret file)")
         elif not inside:
             omitted.append(f"{shown} (outside the workspace)")

@@ -113,23 +113,32 @@ def _secret_name() -> re.Pattern[str]:
     return re.compile("|".join(fnmatch.translate(p) for p in SECRET_NAME_PATTERNS))
 
 
+@functools.cache
+def _secret_tail() -> re.Pattern[str]:
+    """One expression for all SECRET_PATH_PATTERNS, matched against the path's parts joined by
+    "/" (a part never holds one): each ``*`` stays within a part, as fnmatch per part did."""
+    tails = (
+        "/".join(re.escape(part).replace(r"\*", "[^/]*") for part in pattern)
+        for pattern in SECRET_PATH_PATTERNS
+    )
+    return re.compile(r"(?:^|/)(?:" + "|".join(tails) + r")\Z", re.S)
+
+
 def is_secret_path(path: Path | str) -> bool:
     """True for files that hold secrets, judged by name (case-insensitively)."""
-    parts = [part.lower() for part in Path(path).parts]
+    # Split as text (Path() costs more than the check itself, and every read asks); empty and
+    # "." parts dropped as Path.parts does; ".." kept, it is judged like any name.
+    text = os.fspath(path).lower()
+    if os.altsep:
+        text = text.replace(os.altsep, os.sep)
+    parts = [part for part in text.split(os.sep) if part and part != "."]
     if not parts:
         return False
-    if any(part in SECRET_DIR_NAMES for part in parts[:-1]):
+    if len(parts) > 1 and not SECRET_DIR_NAMES.isdisjoint(parts[:-1]):
         return True
-    name = parts[-1]
-    if _secret_name().match(name):
+    if _secret_name().match(parts[-1]):
         return True
-    for pattern in SECRET_PATH_PATTERNS:
-        tail = parts[-len(pattern) :]
-        if len(tail) == len(pattern) and all(
-            fnmatch.fnmatchcase(part, pat) for part, pat in zip(tail, pattern, strict=True)
-        ):
-            return True
-    return False
+    return len(parts) > 1 and _secret_tail().search("/".join(parts)) is not None
 
 
 def resolve_inside(root: Path, path: Path | str) -> Path:

@@ -158,7 +158,8 @@ def with_configs(snap: Snapshot, paths: Iterable[str]) -> Snapshot:
         found: list[Declaration] = []
         for name in sorted(CONFIG_NAMES - {EDITORCONFIG_NAME}):
             path = os.path.join(folder, name)
-            text = read_config_text(snap.root, path)
+            # Most names are absent: one lstat instead of a refused read (a full resolve).
+            text = read_config_text(snap.root, path) if os.path.lexists(path) else None
             if text is not None:
                 found += parse_config(name, text, snap.rel(path))
         if found:
