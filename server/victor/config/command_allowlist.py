@@ -10,14 +10,11 @@ repository contains can.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import tempfile
 import threading
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from victor.config.private_json import read_private_json, write_private_json
 
 STORE_NAME = "allowed-commands.json"
 
@@ -41,25 +38,7 @@ class CommandAllowlist:
         self._lock = threading.Lock()
 
     def _load(self) -> dict[str, list[list[str]]]:
-        try:
-            st = self.path.stat()
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError) as exc:
-            log.warning("command allowlist %s unreadable (%s): every command asks", self.path, exc)
-            return {}
-        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-            log.warning(
-                "command allowlist %s is writable by others or not yours: ignored (chmod 600 it)",
-                self.path,
-            )
-            return {}
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            log.warning("command allowlist %s is not valid JSON (%s): ignored", self.path, exc)
-            return {}
+        data = read_private_json(self.path, "command allowlist", "every command asks")
         folders = data.get("folders") if isinstance(data, dict) else None
         out: dict[str, list[list[str]]] = {}
         for folder, entries in (folders or {}).items():
@@ -111,15 +90,5 @@ class CommandAllowlist:
         return True
 
     def _write(self, data: dict[str, list[list[str]]]) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         payload = {"version": 1, "folders": dict(sorted(data.items()))}
-        # Like the trust store: a 0600 temporary file renamed over the list.
-        fd, tmp = tempfile.mkstemp(prefix=".allowed-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(payload, out, indent=2)
-                out.write("\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private_json(self.path, payload, ".allowed-")

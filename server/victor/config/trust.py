@@ -17,14 +17,11 @@ never widens what ``.victor/config.toml`` may set.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from victor.config.private_json import read_private_json, write_private_json
 
 STORE_NAME = "trusted-folders.json"
 
@@ -56,28 +53,9 @@ class TrustStore:
 
     def folders(self) -> list[Path]:
         """The trusted folders; empty when the file is missing, unreadable or unsafe."""
-        try:
-            st = self.path.stat()
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as exc:
-            log.warning("trust store %s unreadable (%s): every folder is untrusted", self.path, exc)
-            return []
-        # Like vim.secure: a store another user could have written is not the user's word.
-        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-            log.warning(
-                "trust store %s is writable by others or not yours: ignored (chmod 600 it)",
-                self.path,
-            )
-            return []
-        try:
-            data = json.loads(text)
-            entries = data.get("folders", []) if isinstance(data, dict) else []
-            return [Path(e) for e in entries if isinstance(e, str) and os.path.isabs(e)]
-        except ValueError as exc:
-            log.warning("trust store %s is not valid JSON (%s): ignored", self.path, exc)
-            return []
+        data = read_private_json(self.path, "trust store", "every folder is untrusted")
+        entries = data.get("folders", []) if isinstance(data, dict) else []
+        return [Path(e) for e in entries if isinstance(e, str) and os.path.isabs(e)]
 
     def trusted_by(self, folder: Path) -> Path | None:
         """The listed folder that makes ``folder`` trusted (itself or a parent), if any."""
@@ -104,19 +82,8 @@ class TrustStore:
         return True
 
     def _write(self, entries: list[Path]) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = {"version": 1, "folders": sorted(str(e) for e in entries)}
-        # mkstemp creates the file 0600, in the same directory, then it is renamed over the store:
-        # never a moment where the list is half-written or readable by others.
-        fd, tmp = tempfile.mkstemp(prefix=".trusted-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=2)
-                out.write("\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private_json(self.path, data, ".trusted-")
 
 
 def resolve_trust(folder: Path, client_says: bool | None, store: TrustStore) -> WorkspaceTrust:

@@ -13,7 +13,6 @@ import asyncio
 import codecs
 import os
 import shutil
-import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +20,7 @@ from typing import Any, Protocol
 from victor.protocols import CommandDecision, ToolSpec
 from victor.tools.access import WorkspaceAccess
 from victor.tools.base import CURRENT_CALL_ID, Tool, ToolError, ToolResult
-from victor.workspace.safe_exec import scrubbed_env
+from victor.workspace.safe_exec import kill_process_group, scrubbed_env
 
 #: what the model gets of the output: the head and the tail (test summaries are at the end)
 OUTPUT_HEAD_CHARS = 8_000
@@ -184,7 +183,7 @@ class RunCommandTool(Tool):
             timed_out = True
         finally:
             if proc.returncode is None:  # timed out, or the turn was cancelled
-                _kill_group(proc)
+                kill_process_group(proc)
         if timed_out:
             await proc.wait()
             status = f"timed out after {self.timeout:g}s (setting agentCommandTimeout); killed"
@@ -218,13 +217,3 @@ class _Collected:
         if cut > 0:
             return f"{head}\n[... {cut} characters of output cut ...]\n{self.tail}"
         return head + self.tail
-
-
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
-    try:
-        if _IS_WINDOWS:
-            proc.kill()
-        else:
-            os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

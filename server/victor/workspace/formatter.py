@@ -24,14 +24,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from victor.workspace.formatter_config import declared_for, line_length_default
-from victor.workspace.safe_exec import scrubbed_env
+from victor.workspace.safe_exec import kill_process_group, scrubbed_env
 
 _WRAP = "async def _victor_snippet():\n"  # async so `await` in the snippet stays valid
 _IS_WINDOWS = os.name == "nt"
@@ -268,23 +267,13 @@ async def _run(
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(text.encode()), timeout)
     except TimeoutError:
-        _kill_group(proc)
+        kill_process_group(proc)
         await proc.wait()
         return None, f"timed out after {timeout:g}s"
     if proc.returncode != 0:
         lines = [ln for ln in stderr.decode(errors="replace").splitlines() if ln.strip()]
         return None, (lines[0] if lines else f"exit status {proc.returncode}")[:300]
     return stdout.decode(errors="replace"), None
-
-
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
-    try:
-        if _IS_WINDOWS:
-            proc.kill()
-        else:
-            os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass  # already gone
 
 
 def _split_indent(text: str) -> tuple[str, str]:

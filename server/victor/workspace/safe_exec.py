@@ -9,7 +9,9 @@ and text conversion drivers, credential helpers) and ignores the system configur
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -83,3 +85,15 @@ def git_command(root: Path | str, *args: str) -> list[str]:
         cmd += ["-c", setting]
     cmd += ["-C", str(root), *args]
     return cmd
+
+
+def kill_process_group(proc: asyncio.subprocess.Process) -> None:
+    """Kill a child started with ``start_new_session=True`` and everything it started (the
+    whole process group; the process alone on Windows)."""
+    try:
+        if os.name == "nt":
+            proc.kill()
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # already gone
