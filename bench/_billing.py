@@ -10,6 +10,7 @@ from typing import Any
 import _common  # noqa: F401 - puts the repository on sys.path (tests.support)
 
 from tests.support.model_cache import estimate_tokens, prompt_segments
+from victor.agent.cache_keeper import KEEP_WARM_NOTE
 
 SUMMARY_MARK = "Summarize this conversation"  # how the summary strategy's system prompt starts
 
@@ -44,9 +45,12 @@ def bill(session: Any) -> Bill:
 
 
 def lower_bound(session: Any) -> Bill:
-    """Each request's newest user message at full price, everything before it read."""
+    """Each request's newest user message at full price, everything before it read; no
+    keep-warm requests (a cache that never expires needs none)."""
     out = Bill()
     for rec in session.requests:
+        if is_keep_warm(rec["body"]):
+            continue
         segments = prompt_segments(rec["body"])
         tokens = [estimate_tokens(s) for s, _ in segments]
         last_assistant = max(
@@ -64,6 +68,12 @@ def lower_bound(session: Any) -> Bill:
         out.read += sum(tokens[:cut])
         out.uncached += sum(tokens[cut:])
     return out
+
+
+def is_keep_warm(body: dict[str, Any]) -> bool:
+    """A request the daemon sent to keep an idle session's cache warm (cache_keeper.py)."""
+    messages = body.get("messages") or []
+    return bool(messages) and KEEP_WARM_NOTE in json.dumps(messages[-1])
 
 
 def _first_message(segments: list[tuple[Any, bool]]) -> int:

@@ -59,6 +59,12 @@ from _lsp import LspClient, initialize_params
 TURNS = 40
 PAUSE_BEFORE_TURN = 24  # the cache expires before this turn (6 minutes pass)
 PAUSE_SECONDS = 360
+# The daemon refreshes an idle session's cache once after 270 s (prompt_cache_keep_warm). Its
+# timer runs on the daemon's clock and the pause on the model server's, so the daemon is told
+# to refresh after KEEP_WARM_REAL_SECONDS of real idleness and the server's clock is moved
+# 270 s on before that and the rest of the pause after the refresh was seen.
+KEEP_WARM_AFTER = 270
+KEEP_WARM_REAL_SECONDS = 5
 # small enough for the session to be compacted once (about turn 30 in the turn layout)
 CONTEXT_WINDOW = int(os.environ.get("BENCH_COST_WINDOW", "32000"))
 MODEL = "claude-sonnet-4-6"  # Victor's default; its minimum cacheable prompt is 2048 tokens
@@ -144,12 +150,14 @@ def script(seed: int = 7) -> list[Step]:
 class Session:
     layout: str
     provider: str
+    keep_warm: bool = True
     requests: list[dict[str, Any]] = field(default_factory=list)
     compacted_turns: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    seen: int = 0  # model server requests collected so far
 
 
-def _env(home: Path, url: str, layout: str, provider: str) -> dict[str, str]:
+def _env(home: Path, url: str, layout: str, provider: str, keep_warm: bool) -> dict[str, str]:
     env = c.base_env(home)
     if provider == "anthropic":
         env.update(
@@ -163,6 +171,8 @@ def _env(home: Path, url: str, layout: str, provider: str) -> dict[str, str]:
         env["VICTOR_MODEL"] = "qwen2.5-coder:7b"
     env["VICTOR_PROMPT_LAYOUT"] = layout
     env["VICTOR_CONTEXT_WINDOW"] = str(CONTEXT_WINDOW)
+    env["VICTOR_PROMPT_CACHE_KEEP_WARM"] = "1" if keep_warm else "0"
+    env["VICTOR_PROMPT_CACHE_KEEP_WARM_AFTER"] = str(KEEP_WARM_REAL_SECONDS)
     return env
 
 
@@ -171,14 +181,16 @@ def _get(url: str) -> Any:
         return json.loads(resp.read())
 
 
-async def run_session(layout: str, provider: str, steps: list[Step]) -> Session:
+async def run_session(
+    layout: str, provider: str, steps: list[Step], *, keep_warm: bool = True
+) -> Session:
     home = Path(tempfile.mkdtemp(prefix="victor-bench-cost-"))
     root = make_workspace(home)
-    out = Session(layout, provider)
+    out = Session(layout, provider, keep_warm)
     started = time.perf_counter()
     try:
         with c.ModelServerProcess() as model:
-            env = _env(home, model.url, layout, provider)
+            env = _env(home, model.url, layout, provider, keep_warm)
             client = await LspClient.spawn(c.victor_argv(), cwd=root, env=env, name="victor")
             try:
                 await client.request("initialize", initialize_params(root), timeout=60)
@@ -232,7 +244,7 @@ async def _drive(
                 },
             )
         if turn == PAUSE_BEFORE_TURN:
-            model._post("/_control/clock", {"advance": PAUSE_SECONDS})
+            await _pause(model, out, turn)
         line = min(step.line, texts[uri].count("\n"))
         params: dict[str, Any] = {
             "message": step.question
@@ -259,14 +271,36 @@ async def _drive(
                     "message": "F821 Undefined name `ratee`",
                 }
             ]
-        before = len(out.requests)
         result = await client.request("victor/chat", params, timeout=120)
         if result.get("compacted"):
             out.compacted_turns.append(turn)
-        new = _get(f"{model.url}/_control/requests?since={before}")["requests"]
-        for rec in new:
-            rec["turn"] = turn
-        out.requests.extend(r for r in new if r["path"].endswith(("/messages", "/completions")))
+        _collect(model, out, turn)
+
+
+def _collect(model: c.ModelServerProcess, out: Session, turn: int) -> int:
+    """The model requests since the last call, billed to ``turn``; how many there were."""
+    new = _get(f"{model.url}/_control/requests?since={out.seen}")["requests"]
+    out.seen += len(new)
+    for rec in new:
+        rec["turn"] = turn
+    chats = [r for r in new if r["path"].endswith(("/messages", "/completions"))]
+    out.requests.extend(chats)
+    return len(chats)
+
+
+async def _pause(model: c.ModelServerProcess, out: Session, turn: int) -> None:
+    """PAUSE_SECONDS pass for the model server; the daemon's keep-warm refresh (if on) comes
+    KEEP_WARM_AFTER seconds into the pause, and is billed to the turn after the pause."""
+    if not out.keep_warm or out.provider != "anthropic":
+        model._post("/_control/clock", {"advance": PAUSE_SECONDS})
+        return
+    model._post("/_control/clock", {"advance": KEEP_WARM_AFTER})
+    deadline = time.monotonic() + KEEP_WARM_REAL_SECONDS + 30
+    while not _collect(model, out, turn):
+        if time.monotonic() > deadline:
+            raise SystemExit("the daemon never refreshed the idle session's prompt cache")
+        await asyncio.sleep(0.2)
+    model._post("/_control/clock", {"advance": PAUSE_SECONDS - KEEP_WARM_AFTER})
 
 
 # --------------------------------------------------------------------------- report
@@ -275,8 +309,12 @@ async def _drive(
 async def main() -> None:
     args = c.parser(__doc__.split("\n\n", 1)[0]).parse_args()
     steps = script()
-    layouts = ["legacy", "turn"]
-    runs = {layout: await run_session(layout, "anthropic", steps) for layout in layouts}
+    # (name, prompt layout, keep-warm); the legacy layout never refreshed an idle cache
+    layouts = [("legacy", "legacy", False), ("turn", "turn", True), ("turn, cold", "turn", False)]
+    runs = {
+        name: await run_session(layout, "anthropic", steps, keep_warm=keep_warm)
+        for name, layout, keep_warm in layouts
+    }
     openai = await run_session("turn", "openai", steps)
 
     bills = {layout: bill(run) for layout, run in runs.items()}
@@ -298,14 +336,18 @@ async def main() -> None:
             f"  {layout}: {len(run.requests)} requests, compacted on turns {run.compacted_turns}, "
             f"{run.seconds:.1f} s"
         )
-    # Where the rest goes: the turns that must write the whole prefix again (the pause,
-    # the compactions with their summary requests) against the bound of the same turns.
-    special = {PAUSE_BEFORE_TURN, *runs["turn"].compacted_turns}
-    for name, keep in (("the pause and compaction turns", True), ("the other turns", False)):
+    # Where the rest goes: the turn after the pause (with the keep-warm refresh during it),
+    # the compaction turns (a new prefix written whole, the summary request) and the others,
+    # each against the bound of the same turns.
+    compacted = set(runs["turn"].compacted_turns)
+    groups = (
+        ("the turn after the pause", lambda t: t == PAUSE_BEFORE_TURN),
+        ("the compaction turns", lambda t: t in compacted),
+        ("the other turns", lambda t: t != PAUSE_BEFORE_TURN and t not in compacted),
+    )
+    for name, wanted in groups:
         part = Session(
-            "turn",
-            "anthropic",
-            [r for r in runs["turn"].requests if (r["turn"] in special) == keep],
+            "turn", "anthropic", requests=[r for r in runs["turn"].requests if wanted(r["turn"])]
         )
         spent, least = bill(part).cost, lower_bound(part).cost
         print(f"  turn, {name}: cost {spent:.0f}, {spent / least:.2f}x their bound ({least:.0f})")
@@ -341,6 +383,12 @@ async def main() -> None:
         ),
         c.Figure(
             "anthropic", "turn layout: cost / legacy layout", round(turn.cost / today, 2), "x"
+        ),
+        c.Figure(
+            "anthropic",
+            "turn layout without keep-warm: cost / lower bound",
+            round(bills["turn, cold"].cost / bound.cost, 2),
+            "x",
         ),
         c.Figure(
             "anthropic",

@@ -157,6 +157,12 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
             break
     assert compacted_on is not None, "the session never compacted"
     assert done.content
+    # the summary request is a one-off: no breakpoint, so billed at 1x instead of written at
+    # 1.25x to a cache nothing reads again
+    (summary_request,) = [r for r in llm.requests_to("/v1/messages") if _is_summary(r.body)]
+    assert "cache_control" not in summary_request.raw_body
+    assert summary_request.usage["cache_creation_input_tokens"] == 0
+    assert summary_request.usage["input_tokens"] > 0
     after, next_turn = records[-2], records[-1]
     summary = _texts(after.body)[0]
     assert summary.startswith("[Summary of the earlier conversation]")

@@ -39,6 +39,7 @@ def test_screen_keeps_only_the_allowlist_and_says_why(tmp_path: Path) -> None:
             "enableTools": True,
             "format_generated_code": False,
             "logLevel": "DEBUG",
+            "promptCacheKeepWarm": 12,  # paid requests: the user's choice, not a repository's
             "nonsense": 1,
         },
         "cfg",
@@ -50,6 +51,7 @@ def test_screen_keeps_only_the_allowlist_and_says_why(tmp_path: Path) -> None:
         "analytics_jsonl",
         "enableTools",
         "logLevel",
+        "promptCacheKeepWarm",
         "nonsense",
     }
     assert reasons["enableTools"] == "a workspace file may only turn it off"

@@ -3,6 +3,7 @@ and the requests are laid out so the prompt cache reads what earlier turns sent.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from lsprotocol import types
@@ -163,3 +164,32 @@ async def test_the_next_turn_reads_the_conversation_from_the_cache(start, worksp
     # the cursor moved, yet what is written stays about one snapshot, not the whole prompt
     total = sum(third.values())
     assert third["cache_creation_input_tokens"] < 0.75 * total
+
+
+async def test_an_idle_session_is_kept_warm_over_a_pause(start, workspace: Path) -> None:
+    """The daemon refreshes the cache of the session the user last asked in, once, after the
+    configured idleness (the editor's ``promptCacheKeepWarmAfter``; 270 s by default), and
+    the question after a pause longer than the cache's life reads the conversation."""
+    write(workspace / "other.py", OTHER_PY)
+    settings = {"model": "test-model", "promptCacheKeepWarmAfter": 1}
+    daemon: Daemon = await start([workspace], configuration={"": {"victor": settings}})
+    other = daemon.open(workspace / "other.py")
+    where = {"textDocument": {"uri": other}, "position": {"line": 3, "character": 0}}
+    session = (await daemon.chat("what does helper_3 do?", **where))["sessionId"]
+    asked = daemon.model.requests_to("/v1/messages")[-1]
+    daemon.model.advance_clock(270)  # before the daemon's second of idleness is over
+    for _ in range(200):
+        if len(daemon.model.requests_to("/v1/messages")) > 1:
+            break
+        await asyncio.sleep(0.05)
+    refresh = daemon.model.requests_to("/v1/messages")[-1]
+    assert refresh is not asked, "no refresh came"
+    assert refresh.body["max_tokens"] == 1
+    assert refresh.body["messages"][-2]["role"] == "assistant"
+    cached = sum(asked.usage.values())
+    assert refresh.usage["cache_read_input_tokens"] >= cached
+    daemon.model.advance_clock(90)  # six minutes after the question
+    await daemon.chat("and helper_4?", sessionId=session, **where)
+    after = daemon.model.requests_to("/v1/messages")[-1].usage
+    assert after["cache_read_input_tokens"] > cached
+    assert not daemon.model.violations

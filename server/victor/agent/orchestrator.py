@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from victor.agent.cache_keeper import PromptCacheKeeper
 from victor.agent.coordinators import (
     AnalyticsCoordinator,
     ChatCoordinator,
@@ -26,7 +27,7 @@ from victor.agent.turn import compact_stored, run_turn
 from victor.config.settings import Settings
 from victor.errors import InvalidArgumentError
 from victor.protocols import IPromptContributor, PromptContext
-from victor.providers.base import ChatResponse, Provider
+from victor.providers.base import ChatResponse, Provider, Usage
 
 __all__ = ["MAX_SESSIONS_IN_MEMORY", "AgentOrchestrator"]
 
@@ -118,6 +119,7 @@ class AgentOrchestrator:
         self._session_coordinator.on_reset(self._forget_session)
         self._context_coordinator.on_reset(self._context_was_reset)
         self._turn_lock: dict[str, asyncio.Lock] = {}
+        self._cache_keeper = PromptCacheKeeper(self._cache_refreshed)
         self.apply_settings(self.settings)
 
     # ------------------------------------------------------------------ settings
@@ -167,6 +169,7 @@ class AgentOrchestrator:
     def set_provider(self, provider: Provider, model: str | None = None) -> None:
         """Switch to another provider/model (settings changed in the editor)."""
         old, owned = self.provider, self._owns_provider
+        self._cache_keeper.cancel()
         self.provider = provider
         self._owns_provider = True
         self.model = model or getattr(provider, "default_model", "") or self.model
@@ -193,6 +196,7 @@ class AgentOrchestrator:
         return self._session_coordinator.resolve(None)
 
     def _forget_session(self, session_id: str) -> None:
+        self._cache_keeper.cancel(session_id)
         self._context_coordinator.forget(session_id)
         self._analytics_coordinator.forget_session(session_id)
 
@@ -200,6 +204,7 @@ class AgentOrchestrator:
         """``ContextCoordinator.reset()``: record the empty context in the store, so neither
         the next turn nor a restart brings the earlier messages back. Synchronous (the seed
         calls ``reset()`` synchronously); one small SQLite write."""
+        self._cache_keeper.cancel(session_id)
         sessions = self._session_coordinator
         if sessions.store.has_session(session_id):
             sessions.save_context_now(session_id, [], None)
@@ -340,11 +345,25 @@ class AgentOrchestrator:
         tools = self._tool_coordinator.select_tools(last_user)
         return contexts.counter.text(system) + contexts.counter.tools(tools)
 
+    def _cache_refreshed(self, session_id: str, usage: Usage) -> None:
+        """A keep-warm request of an idle session was answered (cache_keeper.py): its cost
+        goes into the analytics like a turn's."""
+        self._analytics_coordinator.record(
+            session_id,
+            "cache_refresh",
+            model=self.model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+        )
+
     # ------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
         """Close what the orchestrator opened: pending analytics exports are sent, then a
         provider it built and its session store are closed. Injected ones stay open."""
+        await self._cache_keeper.aclose()
         await self._analytics_coordinator.aclose()
         if self._owns_provider:
             await self.provider.aclose()

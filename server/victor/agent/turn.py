@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from victor.agent.agent_mode import review_note
+from victor.agent.cache_keeper import CachedPrompt
 from victor.agent.coordinators.chat_coordinator import TurnState
 from victor.agent.coordinators.context_coordinator import without_editor_context
 from victor.agent.coordinators.prompt_coordinator import Contribution
@@ -25,7 +26,7 @@ from victor.agent.events import (
     TurnStarted,
 )
 from victor.agent.turn_config import TurnConfig
-from victor.protocols import EDITOR_CONTEXT, EDITOR_VIEWS, Message
+from victor.protocols import EDITOR_CONTEXT, EDITOR_VIEWS, Message, ToolSpec
 from victor.providers.base import ChatResponse, SystemPrompt
 from victor.providers.errors import ProviderError
 
@@ -53,6 +54,7 @@ async def run_turn(
     after that, the request is fitted for that round only, keeping the turn's question.
     """
     turn_id = uuid.uuid4().hex
+    o._cache_keeper.cancel()  # this turn (or another session's) reads or replaces it
     yield TurnStarted(sid, turn_id)
     # Agent mode: what the user's review of the last turn decided, told before the question.
     text = await review_note(o, sid, text)
@@ -179,6 +181,8 @@ async def run_turn(
         stop_reason=state.stop_reason,
     )
     analytics.schedule_export()
+    cached = usage.cache_read_tokens + usage.cache_write_tokens
+    keep_cache_warm(o, sid, system, tools, config.model, overhead, cached=cached)
     response = ChatResponse(
         content=state.content,
         usage=usage,
@@ -195,6 +199,36 @@ async def run_turn(
         tool_rounds=state.rounds,
         extra=extra,
     )
+
+
+def keep_cache_warm(
+    o: AgentOrchestrator,
+    sid: str,
+    system: SystemPrompt,
+    tools: list[ToolSpec],
+    model: str,
+    overhead: int,
+    *,
+    cached: int,
+) -> None:
+    """After a turn: keep the session's cached prompt warm while the user is idle
+    (cache_keeper.py), unless there is nothing to keep: the provider's API has no expiring
+    cache, the turn's requests cached nothing (``cached``: tokens read from or written to
+    the cache; none below the model's minimum length), or the next turn compacts (a new
+    prefix: the old one is of no use)."""
+    settings = o.settings
+    lifetime = o.provider.prompt_cache_lifetime
+    if settings.prompt_cache_keep_warm <= 0 or lifetime is None:
+        return
+    if settings.prompt_layout == "legacy":  # its prefix ends before the editor context
+        return
+    contexts = o._context_coordinator
+    if not cached or contexts.session_needs_compaction(sid, overhead=overhead, incoming=[]):
+        return
+    messages = tuple(contexts.get_context(sid).messages)
+    prompt = CachedPrompt(sid, messages, system, tuple(tools), model)
+    every = min(settings.prompt_cache_keep_warm_after, lifetime - 10)
+    o._cache_keeper.keep(prompt, o.provider, times=settings.prompt_cache_keep_warm, every=every)
 
 
 async def turn_prompt(

@@ -58,6 +58,21 @@ class Settings(BaseSettings):
         "stay as sent, so the prompt cache reads the conversation before the new question. "
         "'legacy', the earlier layout, for measurement only (bench/bench_cost.py).",
     )
+    prompt_cache_keep_warm: int = Field(
+        default=1,
+        ge=0,
+        le=12,
+        description="Anthropic: how many times an idle session's cached prompt is refreshed "
+        "(a one-token request reading the cache, about a tenth of the prompt's price) so a "
+        "question after a pause does not write the whole conversation again (1.25x); 0: never.",
+    )
+    prompt_cache_keep_warm_after: float = Field(
+        default=270.0,
+        ge=1.0,
+        le=3600.0,
+        description="Seconds of idleness before each refresh (prompt_cache_keep_warm); kept "
+        "below the cache's lifetime (5 minutes).",
+    )
     enable_analytics: bool = True
     analytics_jsonl: Path | None = Field(default=None, description="Append analytics events here.")
     analytics_webhook: str | None = Field(default=None, description="POST analytics events here.")

@@ -30,6 +30,7 @@ from victor.providers.base import (
     Provider,
     StreamEvent,
     Usage,
+    is_cacheable,
     is_legacy_layout,
     split_system,
 )
@@ -102,6 +103,7 @@ def _sdk() -> SimpleNamespace:
 
 class AnthropicProvider(Provider):
     name = "anthropic"
+    prompt_cache_lifetime = 300.0  # "ephemeral": 5 minutes, refreshed by each read
 
     def __init__(
         self,
@@ -157,16 +159,19 @@ class AnthropicProvider(Provider):
         tools: Sequence[ToolSpec],
     ) -> dict[str, Any]:
         converted = to_anthropic_messages(messages, with_tools=bool(tools))
-        if is_legacy_layout(system):
+        cacheable = is_cacheable(system)  # a one-off request gets no breakpoint at all
+        if cacheable and is_legacy_layout(system):
             cache_prefix(converted)
-        else:
+        elif cacheable:
             cache_turns(converted)
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
         if system:
             stable, volatile = split_system(system)
             blocks: list[dict[str, Any]] = []
             if stable.strip():
-                blocks.append({"type": "text", "text": stable, "cache_control": EPHEMERAL})
+                blocks.append({"type": "text", "text": stable})
+                if cacheable:
+                    blocks[-1]["cache_control"] = EPHEMERAL
             if volatile.strip():
                 blocks.append({"type": "text", "text": volatile})
             params["system"] = blocks
@@ -175,7 +180,8 @@ class AnthropicProvider(Provider):
                 {"name": t.name, "description": t.description, "input_schema": t.input_schema}
                 for t in tools
             ]
-            specs[-1]["cache_control"] = EPHEMERAL  # caches every tool definition
+            if cacheable:
+                specs[-1]["cache_control"] = EPHEMERAL  # caches every tool definition
             params["tools"] = specs
         # Last line of defence: the SDK cannot encode a lone surrogate (see victor.text).
         return clean_value(params)

@@ -33,23 +33,37 @@ class SystemPrompt(str):
     layout Victor used before the editor context moved into the user turn (the volatile
     file context at the end of the system prompt, the breakpoint on the message before the
     newest one); it is kept only to measure against (``prompt_layout = "legacy"``).
+    ``cacheable=False`` marks a one-off request (a compaction's summary): nothing of it is
+    read again, so writing it to the cache would only cost (1.25x instead of 1x).
     """
 
     stable_length: int
     legacy: bool
+    cacheable: bool
 
     def __new__(
-        cls, text: str, stable_length: int | None = None, *, legacy: bool = False
+        cls,
+        text: str,
+        stable_length: int | None = None,
+        *,
+        legacy: bool = False,
+        cacheable: bool = True,
     ) -> SystemPrompt:
         obj = super().__new__(cls, text)
         obj.stable_length = len(text) if stable_length is None else max(0, stable_length)
         obj.legacy = legacy
+        obj.cacheable = cacheable
         return obj
 
 
 def is_legacy_layout(system: str) -> bool:
     """Whether ``system`` asks for the legacy cache breakpoints (see ``SystemPrompt``)."""
     return bool(getattr(system, "legacy", False))
+
+
+def is_cacheable(system: str) -> bool:
+    """Whether a request with ``system`` is worth writing to a prompt cache (``SystemPrompt``)."""
+    return bool(getattr(system, "cacheable", True))
 
 
 def split_system(system: str) -> tuple[str, str]:
@@ -115,6 +129,10 @@ class Provider(ABC):
 
     #: short name shown to users ("anthropic", "openai", "preview")
     name: str = "provider"
+    #: seconds a prompt prefix the API cached stays cached after its last use (Anthropic: 5
+    #: minutes), for keeping an idle session's cache warm; None: the API bills no cache that
+    #: expires (a local server's KV cache is evicted, not timed out)
+    prompt_cache_lifetime: float | None = None
 
     @abstractmethod
     async def chat(

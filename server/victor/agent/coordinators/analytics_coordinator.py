@@ -34,7 +34,8 @@ class SessionAnalytics:
 
     @property
     def totals(self) -> dict[str, Any]:
-        """Turns, token figures, tool calls, errors and compactions, summed over events."""
+        """Turns, token figures, tool calls, errors, compactions and prompt cache refreshes
+        (their tokens count with the turns': the user pays for them), summed over events."""
         out: dict[str, Any] = {
             "turns": 0,
             "input_tokens": 0,
@@ -44,10 +45,11 @@ class SessionAnalytics:
             "tool_calls": 0,
             "errors": 0,
             "compactions": 0,
+            "cache_refreshes": 0,
         }
         for event in self.events:
-            if event.type == "chat_end":
-                out["turns"] += 1
+            if event.type in ("chat_end", "cache_refresh"):
+                out["turns" if event.type == "chat_end" else "cache_refreshes"] += 1
                 for k in (
                     "input_tokens",
                     "output_tokens",

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from victor.agent.tokens import TokenCounter
 from victor.protocols import Context, ICompactionStrategy, IEmbeddingService, Message
-from victor.providers.base import Provider
+from victor.providers.base import Provider, SystemPrompt
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ SUMMARY_PREFIX = "[Summary of the earlier conversation]"
 #: room than this in the compacted context, the fallback strategy runs instead (no model call).
 MIN_SUMMARY_TOKENS = 128
 MAX_SUMMARY_TOKENS = 1024
+SUMMARY_SYSTEM_PROMPT = (
+    "Summarize this conversation between a user and a coding assistant so it can continue "
+    "without the original. Keep decisions, file names, code identifiers, open questions and "
+    "the user's preferences. Be concise; use bullet points."
+)
 #: Characters per token assumed when sizing the summary request's transcript (conservative:
 #: the token counter's estimate is 3.6, real tokenizers go lower on code).
 _SUMMARY_CHARS_PER_TOKEN = 3.0
@@ -185,11 +190,9 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         response = await self.provider.chat(
             [Message(role="user", content=transcript)],
             model=self.model,
-            system=(
-                "Summarize this conversation between a user and a coding assistant so it can "
-                "continue without the original. Keep decisions, file names, code identifiers, "
-                "open questions and the user's preferences. Be concise; use bullet points."
-            ),
+            # A one-off request: no prompt cache breakpoints (a write costs 1.25x, and
+            # nothing reads this transcript again).
+            system=SystemPrompt(SUMMARY_SYSTEM_PROMPT, cacheable=False),
             max_tokens=max_tokens,
         )
         if not response.content.strip():
