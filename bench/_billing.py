@@ -3,6 +3,7 @@ rates, the lower bound, and how much of an OpenAI-compatible request prefixes th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +12,7 @@ import _common  # noqa: F401 - puts the repository on sys.path (tests.support)
 
 from tests.support.model_cache import estimate_tokens, prompt_segments
 from victor.agent.cache_keeper import KEEP_WARM_NOTE
-
-SUMMARY_MARK = "Summarize this conversation"  # how the summary strategy's system prompt starts
+from victor.agent.coordinators.summary_compaction import SUMMARY_SYSTEM_PROMPT
 
 
 @dataclass
@@ -70,6 +70,39 @@ def lower_bound(session: Any) -> Bill:
     return out
 
 
+def ideal_cache(session: Any) -> Bill:
+    """What the same requests would cost with a cache that never expires and never misses:
+    each request reads the longest prefix it shares with any earlier request (as if every
+    block were a breakpoint, no look-back limit, no minimum length) and writes the rest,
+    which later requests may read; summary requests at full price; no keep-warm requests.
+    Unlike the lower bound, answers and compacted contexts must be written once (1.25x) before
+    they are read, as the API bills them: the gap to this shows what the layout loses to
+    the cache itself (expiry, breakpoints), the gap from it to the bound what the API's
+    prices and the compactions cost."""
+    out = Bill()
+    seen: set[str] = set()
+    for rec in session.requests:
+        if is_keep_warm(rec["body"]):
+            continue
+        segments = prompt_segments(rec["body"])
+        tokens = [estimate_tokens(s) for s, _ in segments]
+        if _is_summary(rec["body"]):
+            out.uncached += sum(tokens)
+            continue
+        digest = hashlib.sha256()
+        read_to = 0
+        prefixes = []
+        for i, (segment, _) in enumerate(segments):
+            digest.update(json.dumps(segment, sort_keys=True, ensure_ascii=False).encode())
+            prefixes.append(digest.hexdigest())
+            if prefixes[-1] in seen:
+                read_to = i + 1
+        out.read += sum(tokens[:read_to])
+        out.written += sum(tokens[read_to:])
+        seen.update(prefixes)
+    return out
+
+
 def is_keep_warm(body: dict[str, Any]) -> bool:
     """A request the daemon sent to keep an idle session's cache warm (cache_keeper.py)."""
     messages = body.get("messages") or []
@@ -84,9 +117,11 @@ def _first_message(segments: list[tuple[Any, bool]]) -> int:
 
 
 def _is_summary(body: dict[str, Any]) -> bool:
+    """A one-off summary request (a transcript under the summary's own system prompt). A
+    summary that continues the conversation is billed like any other request of it."""
     messages = body.get("messages") or []
     system = body.get("system") or (messages[0].get("content") if messages else "")
-    return SUMMARY_MARK in json.dumps(system)
+    return SUMMARY_SYSTEM_PROMPT[:40] in json.dumps(system)
 
 
 def prefix_shares(session: Any) -> list[tuple[int, int]]:

@@ -19,12 +19,22 @@ from the cache; the ratio to the lower bound and to today's layout. Layouts:
   turns stay exactly as sent (so each request extends the previous one), and a file text
   the conversation already holds is referred to ("unchanged since your last view") or sent
   as a diff against that copy (victor/agent/editor_delta.py);
+- ``turn, cold``: the same without keeping the idle session's cache warm
+  (``prompt_cache_keep_warm = 0``): the pause then writes the whole conversation again;
+- ideal cache: the requests of ``turn`` with a cache that never expires or misses (each
+  reads the longest prefix any earlier request sent, writes the rest): what any breakpoint
+  placement could at best make of these requests;
 - lower bound: the requests of ``turn`` themselves, with only each request's part after its
   last assistant message at full price (the question with its editor context as sent:
-  references and diffs where the conversation holds the text; or a round's tool results)
-  and everything before it read at 0.1x; summary requests at full price; no cache writes,
-  no expiry, no minimum length. The bound shrinks with the layout's own editor context, so
-  a smaller editor context does not make the ratio easier.
+  references and diffs where the conversation holds the text; a round's tool results; a
+  summary request's question) and everything before it read at 0.1x; one-off summary
+  requests (a transcript) at full price; no cache writes, no expiry, no minimum length, no
+  keep-warm requests. The bound shrinks with the layout's own editor context, so a smaller
+  editor context does not make the ratio easier.
+
+The keep-warm refresh during the pause is billed to the turn after it. The daemon's timer
+runs on its own clock, so the bench sets ``promptCacheKeepWarmAfter`` to a few seconds and
+moves the model server's clock 270 s on before that (see ``_pause``).
 
 For the OpenAI-compatible path (the same session, ``turn`` layout) it prints how much of each
 request is a byte-identical prefix of the previous request of the session (the raw HTTP body
@@ -53,7 +63,7 @@ from pathlib import Path
 from typing import Any
 
 import _common as c
-from _billing import bill, lower_bound, prefix_shares
+from _billing import bill, ideal_cache, lower_bound, prefix_shares
 from _lsp import LspClient, initialize_params
 
 TURNS = 40
@@ -320,7 +330,9 @@ async def main() -> None:
     bills = {layout: bill(run) for layout, run in runs.items()}
     bound = lower_bound(runs["turn"])
     today = bills["legacy"].cost
-    rows = [(layout, b) for layout, b in bills.items()] + [("lower bound", bound)]
+    ideal = ideal_cache(runs["turn"])
+    rows = [(layout, b) for layout, b in bills.items()]
+    rows += [("ideal cache", ideal), ("lower bound", bound)]
     print(f"\n{TURNS}-turn session, model {MODEL}, window {CONTEXT_WINDOW}")
     print(
         f"{'layout':<12} {'uncached':>9} {'written':>9} {'read':>9} {'cost':>10} "
@@ -350,7 +362,10 @@ async def main() -> None:
             "turn", "anthropic", requests=[r for r in runs["turn"].requests if wanted(r["turn"])]
         )
         spent, least = bill(part).cost, lower_bound(part).cost
-        print(f"  turn, {name}: cost {spent:.0f}, {spent / least:.2f}x their bound ({least:.0f})")
+        if part.requests:
+            print(
+                f"  turn, {name}: cost {spent:.0f}, {spent / least:.2f}x their bound ({least:.0f})"
+            )
     shares = prefix_shares(openai)
     each = [same / size for same, size in shares]
     overall = 100 * sum(same for same, _ in shares) / max(1, sum(size for _, size in shares))
@@ -383,6 +398,12 @@ async def main() -> None:
         ),
         c.Figure(
             "anthropic", "turn layout: cost / legacy layout", round(turn.cost / today, 2), "x"
+        ),
+        c.Figure(
+            "anthropic",
+            "turn layout: cost / ideal cache (its own requests, never expiring)",
+            round(turn.cost / ideal.cost, 2),
+            "x",
         ),
         c.Figure(
             "anthropic",

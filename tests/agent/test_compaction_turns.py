@@ -3,18 +3,21 @@ request carried, through the real Anthropic SDK against the local model server."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from tests.support.model_script import Reply, count_prompt_tokens
+from tests.support.model_script import Reply, ScriptedToolCall, count_prompt_tokens
 from victor.agent.coordinators import PromptCoordinator
-from victor.agent.coordinators.compaction import summary_transcript
 from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
+from victor.agent.coordinators.summary_compaction import (
+    SUMMARY_REQUEST_START,
+    SUMMARY_SYSTEM_PROMPT,
+    summary_transcript,
+)
 from victor.agent.orchestrator import AgentOrchestrator
 from victor.config.settings import Settings
 from victor.protocols import Message
-
-SUMMARY_SYSTEM = "Summarize this conversation"
 
 
 def _texts(body: dict[str, Any]) -> list[str]:
@@ -29,7 +32,19 @@ def _texts(body: dict[str, Any]) -> list[str]:
 
 
 def _is_summary(body: dict[str, Any]) -> bool:
-    return SUMMARY_SYSTEM in str(body.get("system", ""))
+    """A summary request: a transcript of its own, or the conversation continued."""
+    asked = _texts({"messages": body["messages"][-1:]})
+    return SUMMARY_SYSTEM_PROMPT in str(body.get("system", "")) or any(
+        t.startswith(SUMMARY_REQUEST_START) for t in asked
+    )
+
+
+def _without_breakpoints(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_breakpoints(v) for k, v in value.items() if k != "cache_control"}
+    if isinstance(value, list):
+        return [_without_breakpoints(v) for v in value]
+    return value
 
 
 def _chat_requests(llm) -> list[dict[str, Any]]:
@@ -157,12 +172,20 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
             break
     assert compacted_on is not None, "the session never compacted"
     assert done.content
-    # the summary request is a one-off: no breakpoint, so billed at 1x instead of written at
-    # 1.25x to a cache nothing reads again
-    (summary_request,) = [r for r in llm.requests_to("/v1/messages") if _is_summary(r.body)]
-    assert "cache_control" not in summary_request.raw_body
-    assert summary_request.usage["cache_creation_input_tokens"] == 0
-    assert summary_request.usage["input_tokens"] > 0
+    # the summary request continues the conversation as the last request sent it (the
+    # answer after it), so the cache reads the conversation instead of a transcript of it
+    everything = llm.requests_to("/v1/messages")
+    (at,) = [i for i, r in enumerate(everything) if _is_summary(r.body)]
+    summary_request, last_sent = everything[at], everything[at - 1]
+    sent = _without_breakpoints(last_sent.body["messages"])
+    asked = summary_request.body["messages"]
+    assert _without_breakpoints(asked[: len(sent)]) == sent
+    assert asked[len(sent)]["role"] == "assistant" and len(asked) == len(sent) + 2
+    assert _without_breakpoints(summary_request.body["system"]) == _without_breakpoints(
+        last_sent.body["system"]
+    )
+    cached = sum(last_sent.usage.values())
+    assert summary_request.usage["cache_read_input_tokens"] >= cached
     after, next_turn = records[-2], records[-1]
     summary = _texts(after.body)[0]
     assert summary.startswith("[Summary of the earlier conversation]")
@@ -179,3 +202,79 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
     # carry the open buffer; none kept from before the compaction does
     sent_before = [t for t in _texts(after.body) if "## Open file" in t]
     assert with_buffer == [*sent_before, _texts(next_turn.body)[-1]] and len(with_buffer) == 3
+
+
+async def _long_session(orchestrator: AgentOrchestrator, turns: int = 6) -> None:
+    for turn in range(turns):
+        await orchestrator.chat(f"Question {turn}: " + "why does the loader retry " * 30)
+
+
+async def test_a_session_loaded_from_the_store_is_summarized_from_a_transcript(
+    tmp_path: Path, llm, anthropic
+):
+    """After a restart the daemon does not know what the last request sent: the summary goes
+    as a one-off, with no breakpoint (billed at 1x instead of written at 1.25x to a cache
+    nothing reads again)."""
+    settings = Settings(
+        context_window=8000, max_tokens=256, enable_tools=False, data_dir=tmp_path / ".data"
+    )
+    prompts = PromptCoordinator(contributors=[Notes()])
+    first = AgentOrchestrator(
+        settings, anthropic, "m", workspace=tmp_path, _prompt_coordinator=prompts
+    )
+    await _long_session(first)
+    session = first.session_id
+    await first.aclose()
+    second = AgentOrchestrator(
+        settings, anthropic, "m", workspace=tmp_path, _prompt_coordinator=prompts
+    )
+    report = await second.compact(session)
+    assert report.strategy == "summarize"
+    summary_request = llm.requests_to("/v1/messages")[-1]
+    assert SUMMARY_SYSTEM_PROMPT in str(summary_request.body["system"])
+    assert "cache_control" not in summary_request.raw_body
+    assert summary_request.usage["cache_creation_input_tokens"] == 0
+    assert summary_request.usage["cache_read_input_tokens"] == 0
+    await second.aclose()
+
+
+async def test_a_summary_answered_with_a_tool_call_is_asked_again_from_a_transcript(llm, anthropic):
+    settings = Settings(context_window=8000, max_tokens=256)
+    prompts = PromptCoordinator(contributors=[Notes()])
+    orchestrator = AgentOrchestrator(settings, anthropic, "m", _prompt_coordinator=prompts)
+    await _long_session(orchestrator)
+    llm.enqueue(
+        Reply(tool_calls=[ScriptedToolCall("read_file", {"path": "loader.py"})]),
+        Reply(text="- The loader retries on 5xx, three times."),
+    )
+    report = await orchestrator.compact()
+    continued, transcript = llm.requests_to("/v1/messages")[-2:]
+    assert _is_summary(continued.body) and continued.body.get("tools")
+    assert SUMMARY_SYSTEM_PROMPT in str(transcript.body["system"])
+    assert report.strategy == "summarize"
+    assert report.summary == "- The loader retries on 5xx, three times."
+    # no tool ran, and the compacted context starts with the summary
+    stored = orchestrator._context_coordinator.get_context(orchestrator.session_id).messages
+    assert stored[0].content.endswith(report.summary) and not any(m.tool_calls for m in stored)
+    await orchestrator.aclose()
+
+
+async def test_on_an_openai_compatible_server_the_summary_request_extends_the_last_one(llm):
+    """vLLM, llama.cpp server and Ollama reuse their KV cache for an unchanged prompt prefix:
+    the summary request has the last request's tools and messages (the system prompt first)
+    byte for byte, then asks for the summary, so the server does not process the
+    conversation again."""
+    from victor.providers.openai_compat import OpenAICompatProvider
+
+    openai = OpenAICompatProvider(base_url=llm.url + "/v1", api_key="k")
+    settings = Settings(context_window=8000, max_tokens=256)
+    orchestrator = AgentOrchestrator(settings, openai, "qwen2.5-coder:7b")
+    await _long_session(orchestrator)
+    report = await orchestrator.compact()
+    assert report.strategy == "summarize"
+    last, summary = (r.body for r in llm.requests_to("/v1/chat/completions")[-2:])
+    assert json.dumps(summary["tools"]) == json.dumps(last["tools"])
+    sent = json.dumps(last["messages"])[:-1]  # without the closing bracket
+    assert json.dumps(summary["messages"]).startswith(sent)
+    assert summary["messages"][-1]["content"].startswith(SUMMARY_REQUEST_START)
+    await orchestrator.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,12 @@ from victor.agent.coordinators import (
 )
 from victor.agent.coordinators.context_coordinator import strategy_for
 from victor.agent.coordinators.prompt_coordinator import BuiltPrompt, PromptLayout
+from victor.agent.coordinators.summary_compaction import ConversationPrefix
 from victor.agent.events import AgentEvent, CompactionReport, ContextUsage, TurnDone
 from victor.agent.turn import compact_stored, run_turn
 from victor.config.settings import Settings
 from victor.errors import InvalidArgumentError
-from victor.protocols import IPromptContributor, PromptContext
+from victor.protocols import IPromptContributor, Message, PromptContext, ToolSpec
 from victor.providers.base import ChatResponse, Provider, Usage
 
 __all__ = ["MAX_SESSIONS_IN_MEMORY", "AgentOrchestrator"]
@@ -120,6 +121,8 @@ class AgentOrchestrator:
         self._context_coordinator.on_reset(self._context_was_reset)
         self._turn_lock: dict[str, asyncio.Lock] = {}
         self._cache_keeper = PromptCacheKeeper(self._cache_refreshed)
+        # per session: the system prompt, tools and model its last turn's requests carried
+        self._sent: dict[str, tuple[str, tuple[ToolSpec, ...], str]] = {}
         self.apply_settings(self.settings)
 
     # ------------------------------------------------------------------ settings
@@ -197,6 +200,7 @@ class AgentOrchestrator:
 
     def _forget_session(self, session_id: str) -> None:
         self._cache_keeper.cancel(session_id)
+        self._sent.pop(session_id, None)
         self._context_coordinator.forget(session_id)
         self._analytics_coordinator.forget_session(session_id)
 
@@ -225,6 +229,7 @@ class AgentOrchestrator:
         busy = {s for s, lock in self._turn_lock.items() if lock.locked()}
         for evicted in contexts.evict_idle(busy | {sid}, MAX_SESSIONS_IN_MEMORY):
             self._turn_lock.pop(evicted, None)
+            self._sent.pop(evicted, None)
         return sid
 
     # ------------------------------------------------------------------ prompt
@@ -322,7 +327,9 @@ class AgentOrchestrator:
     async def compact(self, session_id: str | None = None) -> CompactionReport:
         """Compact a session now (the ``victor/compact`` request), whatever its size."""
         sid = await self._activate(session_id)
-        report = await compact_stored(self, sid, await self._overhead(sid), force=True)
+        prefix = self._last_request(sid, self._context_coordinator.get_context(sid).messages)
+        overhead = await self._overhead(sid)
+        report = await compact_stored(self, sid, overhead, force=True, prefix=prefix)
         assert report is not None
         return report
 
@@ -344,6 +351,17 @@ class AgentOrchestrator:
         )
         tools = self._tool_coordinator.select_tools(last_user)
         return contexts.counter.text(system) + contexts.counter.tools(tools)
+
+    def _last_request(
+        self, session_id: str, messages: Sequence[Message]
+    ) -> ConversationPrefix | None:
+        """The session's last request as sent (its messages are the session's context until
+        it is compacted or reset), for a summary that continues it; None if unknown."""
+        sent = self._sent.get(session_id)
+        if sent is None or not messages:
+            return None
+        system, tools, model = sent
+        return ConversationPrefix(system, tools, tuple(messages), model)
 
     def _cache_refreshed(self, session_id: str, usage: Usage) -> None:
         """A keep-warm request of an idle session was answered (cache_keeper.py): its cost

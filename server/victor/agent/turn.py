@@ -16,6 +16,7 @@ from victor.agent.cache_keeper import CachedPrompt
 from victor.agent.coordinators.chat_coordinator import TurnState
 from victor.agent.coordinators.context_coordinator import without_editor_context
 from victor.agent.coordinators.prompt_coordinator import Contribution
+from victor.agent.coordinators.summary_compaction import ConversationPrefix
 from victor.agent.editor_delta import editor_turn, held_views
 from victor.agent.events import (
     AgentEvent,
@@ -84,7 +85,8 @@ async def run_turn(
     report = None
     if contexts.session_needs_compaction(sid, overhead=overhead, incoming=[user]):
         user = fresh
-        report = await compact_stored(o, sid, overhead, incoming=[user], force=False)
+        prefix = o._last_request(sid, contexts.get_context(sid).messages)
+        report = await compact_stored(o, sid, overhead, incoming=[user], force=False, prefix=prefix)
     if report is not None:
         reports.append(report)
         yield Compacted(report)
@@ -105,8 +107,17 @@ async def run_turn(
         # Tool output piled up within the turn. The stored context is compacted once per
         # turn at most (with room for the turn so far); the rest is fitted per round.
         if not reports and turn.history:
+            sent = ConversationPrefix(  # the last round's request, for the summary
+                system,
+                tuple(tools),
+                (*turn.history, *turn.new_messages),
+                config.model,
+                turn_messages=len(turn.new_messages),
+            )
             turn.new_messages[0] = fresh  # the snapshots it referred to are gone
-            found = await compact_stored(o, sid, overhead, incoming=turn.new_messages, force=True)
+            found = await compact_stored(
+                o, sid, overhead, incoming=turn.new_messages, force=True, prefix=sent
+            )
             if found is not None:
                 reports.append(found)
                 turn.history = list(contexts.get_context(sid).messages)
@@ -181,6 +192,7 @@ async def run_turn(
         stop_reason=state.stop_reason,
     )
     analytics.schedule_export()
+    o._sent[sid] = (system, tuple(tools), config.model)
     cached = usage.cache_read_tokens + usage.cache_write_tokens
     keep_cache_warm(o, sid, system, tools, config.model, overhead, cached=cached)
     response = ChatResponse(
@@ -265,13 +277,16 @@ async def compact_stored(
     *,
     incoming: list[Message] | None = None,
     force: bool = False,
+    prefix: ConversationPrefix | None = None,
 ) -> CompactionReport | None:
-    """Compact a session's stored context (memory and store); None if it was not needed."""
+    """Compact a session's stored context (memory and store); None if it was not needed.
+    ``prefix``: the session's last request as sent, for a summary that continues it."""
     report = await o._context_coordinator.compact_session(
-        sid, overhead=overhead, incoming=incoming or [], force=force
+        sid, overhead=overhead, incoming=incoming or [], force=force, prefix=prefix
     )
     if report is None:
         return None
+    o._sent.pop(sid, None)  # the context is no longer what the last request sent
     messages = o._context_coordinator.get_context(sid).messages
     await o._session_coordinator.save_context(sid, messages, report.summary)
     o._analytics_coordinator.record(

@@ -19,24 +19,8 @@ from dataclasses import replace
 
 from victor.agent.tokens import TokenCounter
 from victor.protocols import Context, ICompactionStrategy, IEmbeddingService, Message
-from victor.providers.base import Provider, SystemPrompt
 
 log = logging.getLogger(__name__)
-
-SUMMARY_PREFIX = "[Summary of the earlier conversation]"
-#: Fewest answer tokens worth paying a summary request for (a short bullet list); with less
-#: room than this in the compacted context, the fallback strategy runs instead (no model call).
-MIN_SUMMARY_TOKENS = 128
-MAX_SUMMARY_TOKENS = 1024
-SUMMARY_SYSTEM_PROMPT = (
-    "Summarize this conversation between a user and a coding assistant so it can continue "
-    "without the original. Keep decisions, file names, code identifiers, open questions and "
-    "the user's preferences. Be concise; use bullet points."
-)
-#: Characters per token assumed when sizing the summary request's transcript (conservative:
-#: the token counter's estimate is 3.6, real tokenizers go lower on code).
-_SUMMARY_CHARS_PER_TOKEN = 3.0
-_SUMMARY_LINE_CHARS = 1500
 
 
 class BaseCompactionStrategy(ICompactionStrategy):
@@ -117,115 +101,6 @@ class RecentMessagesCompactionStrategy(BaseCompactionStrategy):
         units = group_units(context.messages)
         kept = keep_recent_within(units, _budget(context), _counter(context), self.keep_last_n)
         return Context(messages=_flatten(kept), metadata=dict(context.metadata))
-
-
-class SummarizationCompactionStrategy(BaseCompactionStrategy):
-    """Replace older messages with an LLM-written summary; keep the recent ones verbatim.
-
-    If the summary request fails for any reason, ``fallback`` runs instead (recent messages
-    by default) and the result's ``metadata["strategy"]`` says so.
-    """
-
-    name = "summarize"
-
-    def __init__(
-        self,
-        provider: Provider,
-        model: str,
-        *,
-        recent_share: float = 0.5,
-        keep_last_n: int = 12,
-        fallback: ICompactionStrategy | None = None,
-    ) -> None:
-        self.provider = provider
-        self.model = model
-        self.recent_share = recent_share
-        self.keep_last_n = keep_last_n
-        self.fallback = fallback or RecentMessagesCompactionStrategy(keep_last_n)
-
-    async def compact(self, context: Context) -> Context:
-        counter, budget = _counter(context), _budget(context)
-        units = group_units(context.messages)
-        recent_budget = int(budget * self.recent_share) if budget else None
-        recent = keep_recent_within(units, recent_budget, counter, self.keep_last_n)
-        recent_ids = {id(u[0]) for u in recent}
-        older = [u for u in units if id(u[0]) not in recent_ids]
-        if not older:
-            return Context(messages=_flatten(recent), metadata=dict(context.metadata))
-        try:
-            summary = await self._summarize(_flatten(older), context)
-        except Exception as exc:  # the user keeps chatting even when the summary fails
-            log.warning("summary failed, falling back to %s: %s", _name(self.fallback), exc)
-            result = await self.fallback.compact(context)
-            result.metadata["strategy"] = _name(self.fallback)
-            result.metadata["fallback_reason"] = str(exc)
-            return result
-        note = Message(
-            role="user", content=f"{SUMMARY_PREFIX}\n{summary}", metadata={"kind": "summary"}
-        )
-        fixed = [u for u in recent if _keep_always(u)]
-        rest = [u for u in recent if not _keep_always(u)]
-        messages = _flatten(fixed) + [note] + _flatten(rest)
-        return Context(
-            messages=messages,
-            metadata={**context.metadata, "strategy": self.name, "summary": summary},
-        )
-
-    async def _summarize(self, older: list[Message], context: Context) -> str:
-        budget = _budget(context)
-        if budget is not None and budget < MIN_SUMMARY_TOKENS:
-            # No room for a useful summary in the compacted context: not worth a paid call.
-            raise ValueError(f"only {budget} tokens left for the summary")
-        # About half the budget: the other half keeps the recent messages verbatim.
-        max_tokens = max(MIN_SUMMARY_TOKENS, min(MAX_SUMMARY_TOKENS, (budget or 4096) // 2))
-        # The summary request is a request of its own: what it reads is bounded by the
-        # window (minus its answer), not by the budget of the compacted context.
-        window = context.metadata.get("context_window")
-        window = int(window) if isinstance(window, int | float) else max(8000, budget or 0)
-        reading_tokens = max(MIN_SUMMARY_TOKENS, window - max_tokens - 400)
-        transcript = summary_transcript(older, int(reading_tokens * _SUMMARY_CHARS_PER_TOKEN))
-        if not transcript.strip():
-            # Never send an empty message (the API rejects it); the fallback needs no model.
-            raise ValueError("nothing to summarize")
-        response = await self.provider.chat(
-            [Message(role="user", content=transcript)],
-            model=self.model,
-            # A one-off request: no prompt cache breakpoints (a write costs 1.25x, and
-            # nothing reads this transcript again).
-            system=SystemPrompt(SUMMARY_SYSTEM_PROMPT, cacheable=False),
-            max_tokens=max_tokens,
-        )
-        if not response.content.strip():
-            raise ValueError("the model returned an empty summary")
-        return response.content.strip()
-
-
-def summary_transcript(messages: Sequence[Message], max_chars: int) -> str:
-    """The newest messages as ``ROLE: text`` lines within ``max_chars``.
-
-    Each message is capped at 1500 characters; the oldest line that does not fit whole is
-    cut to the room left, so one long message never empties the transcript.
-    """
-    lines: list[str] = []
-    used = 0
-    for message in reversed(messages):
-        text = message.content
-        if message.tool_calls:
-            text += " " + ", ".join(f"[called {c.name}]" for c in message.tool_calls)
-        text = text.strip()
-        if not text:
-            continue
-        if len(text) > _SUMMARY_LINE_CHARS:
-            text = text[:_SUMMARY_LINE_CHARS] + " [...]"
-        line = f"{message.role.upper()}: {text}"
-        room = max_chars - used - (2 if lines else 0)
-        if len(line) > room:
-            if room >= 80:  # a cut line still tells the summary something
-                lines.append(line[: room - 6] + " [...]")
-            break
-        lines.append(line)
-        used += len(line) + (2 if len(lines) > 1 else 0)
-    return "\n\n".join(reversed(lines))
 
 
 class TaskAwareCompactionStrategy(BaseCompactionStrategy):

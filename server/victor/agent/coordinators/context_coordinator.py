@@ -10,10 +10,13 @@ from victor.agent.coordinators.compaction import (
     BaseCompactionStrategy,
     RecentMessagesCompactionStrategy,
     SemanticCompactionStrategy,
-    SummarizationCompactionStrategy,
     TaskAwareCompactionStrategy,
     enforce_invariants,
-    prune_tool_output,
+)
+from victor.agent.coordinators.summary_compaction import (
+    CONVERSATION_PREFIX,
+    ConversationPrefix,
+    SummarizationCompactionStrategy,
 )
 from victor.agent.events import CompactionReport, ContextUsage
 from victor.agent.tokens import TokenCounter
@@ -33,7 +36,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 _DEFAULT_SESSION = "default"
 # Metadata the coordinator hands strategies; not part of a compaction's result.
-_WORKING_KEYS = ("token_budget", "token_counter", "context_window")
+_WORKING_KEYS = ("token_budget", "token_counter", "context_window", CONVERSATION_PREFIX)
 
 
 @dataclass(slots=True)
@@ -278,6 +281,7 @@ class ContextCoordinator:
         incoming: Sequence[Message] = (),
         force: bool = True,
         strategy: ICompactionStrategy | None = None,
+        prefix: ConversationPrefix | None = None,
     ) -> CompactionReport | None:
         """Compact a session's working context in place; None if nothing was needed.
 
@@ -285,6 +289,8 @@ class ContextCoordinator:
         context is brought down to the target minus ``incoming`` (the messages about to be
         appended), so the request that follows sits at the target, well below the threshold,
         and the next turns grow from there. ``strategy`` overrides the configured one.
+        ``prefix`` is the session's last request as sent, for a summary that continues it
+        (summary_compaction.py).
         """
         ctx = self.get_context(session_id)
         if not force and not self.session_needs_compaction(
@@ -294,14 +300,14 @@ class ContextCoordinator:
         before_tokens = self.session_tokens(session_id)
         budget = max(64, self.budget.messages_target(overhead) - self.count(incoming))
         # The history is rewritten, so the prompt cache misses once whatever is kept: drop
-        # the earlier turns' editor snapshots now (stale file text), then compact the rest
-        # to the target, once. Cheapest first: that and shorter old tool output may do.
-        source = Context(messages=without_editor_context(ctx.messages), metadata=ctx.metadata)
-        pruned = prune_tool_output(source.messages)
-        if not force and self.count(pruned) <= budget:
-            new = Context(messages=pruned, metadata={"strategy": "prune-tool-output"})
-        else:
-            new = await self.compact_context(source, budget=budget, strategy=strategy)
+        # the earlier turns' editor snapshots now (stale file text), then let the strategy
+        # compact the rest, decisively. Only shortening old tool output (no model call)
+        # often just fits the target: the whole history is written to the cache again at
+        # 1.25x, every later turn reads more, and the next compaction comes sooner. The
+        # cost bench measured 5-10% more per session that way (docs/design.md, "Compaction").
+        metadata = {**ctx.metadata, CONVERSATION_PREFIX: prefix} if prefix else ctx.metadata
+        source = Context(messages=without_editor_context(ctx.messages), metadata=metadata)
+        new = await self.compact_context(source, budget=budget, strategy=strategy)
         self._contexts[session_id] = Context(messages=new.messages, metadata={})
         self._totals.pop(session_id, None)
         return CompactionReport(
