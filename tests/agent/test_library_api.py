@@ -280,3 +280,46 @@ def test_public_classes_and_methods_have_docstrings():
             ):
                 continue
             assert inspect.getdoc(member), f"{cls.__name__}.{name} has no docstring"
+
+
+class OwnProvider:
+    """A library user's provider written against the protocol, not derived from Provider:
+    none of the attributes Victor's own providers add (prompt_cache_lifetime ...)."""
+
+    name = "own"
+    default_model = "own-model"
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+
+    async def chat(self, messages: Any, **kwargs: Any) -> Any:
+        from victor.providers.base import ChatResponse, Usage
+
+        self.asked.append(kwargs.get("max_tokens", 0))
+        return ChatResponse("ok", Usage(100, 1, cache_read_tokens=50))
+
+    def stream(self, messages: Any, **kwargs: Any) -> Any:
+        return self._stream(kwargs.get("max_tokens", 0))
+
+    async def _stream(self, max_tokens: int) -> Any:
+        from victor.providers.base import ChatResponse, StreamEvent, Usage
+
+        self.asked.append(max_tokens)
+        yield StreamEvent("text", text="ok")
+        yield StreamEvent("done", response=ChatResponse("ok", Usage(100, 1, 50)))
+
+    def context_window(self, model: str) -> int:
+        return 200_000
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_provider_of_ones_own_needs_only_the_protocol():
+    provider = OwnProvider()
+    async with AgentOrchestrator(Settings(), provider) as orchestrator:
+        assert (await orchestrator.chat("hello")).content == "ok"
+        assert (await orchestrator.chat("again")).content == "ok"
+        # its API's cache (it reported reads) has no known lifetime: nothing kept warm
+        assert orchestrator._cache_keeper.session_id is None
+    assert provider.asked and 1 not in provider.asked

@@ -229,7 +229,8 @@ def keep_cache_warm(
     the cache; none below the model's minimum length), or the next turn compacts (a new
     prefix: the old one is of no use)."""
     settings = o.settings
-    lifetime = o.provider.prompt_cache_lifetime
+    # a provider of the library user's own need not derive from Provider (the seed API)
+    lifetime = getattr(o.provider, "prompt_cache_lifetime", None)
     if settings.prompt_cache_keep_warm <= 0 or lifetime is None:
         return
     if settings.prompt_layout == "legacy":  # its prefix ends before the editor context
