@@ -223,3 +223,23 @@ async def test_nothing_is_kept_warm_when_there_is_nothing_to_keep(llm, anthropic
     await asyncio.sleep(0.05)
     assert sleep.asked == [] and orchestrator._cache_keeper.session_id is None
     await orchestrator.aclose()
+
+
+async def test_compacting_or_switching_it_off_cancels_the_pending_refresh(llm, anthropic):
+    sleep = GatedSleep()
+    orchestrator = _orchestrator(anthropic, sleep, context_window=16_000)
+    await orchestrator.chat("How does the loader retry? " * 20)
+    await orchestrator.chat("And what does it log on the last attempt? " * 20)
+    await _until(lambda: sleep.waiting == 1, "the keeper to wait")
+    await orchestrator.compact()  # the refresh would read a history that is gone
+    assert orchestrator._cache_keeper.session_id is None
+    await _until(lambda: sleep.waiting == 0, "the wait to end")
+
+    await orchestrator.chat("Where is the limit set? " * 20)
+    await _until(lambda: sleep.waiting == 1, "the keeper to wait")
+    orchestrator.apply_settings(orchestrator.settings.merged({"promptCacheKeepWarm": 0}))
+    await _until(lambda: sleep.waiting == 0, "the wait to end")
+    await orchestrator.chat("And the delay?")
+    await asyncio.sleep(0.05)
+    assert sleep.waiting == 0 and _refreshes(llm) == []
+    await orchestrator.aclose()

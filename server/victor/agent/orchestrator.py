@@ -142,6 +142,8 @@ class AgentOrchestrator:
                 settings.compaction_strategy, self.provider, self.model
             )
         self._chat_coordinator.max_tokens = settings.max_tokens
+        if settings.prompt_cache_keep_warm == 0:
+            self._cache_keeper.cancel()  # a refresh pending from before is not wanted now
         tools = self._tool_coordinator
         tools.enabled = settings.enable_tools
         tools.max_tools = settings.max_tools_per_request

@@ -288,6 +288,7 @@ async def compact_stored(
     if report is None:
         return None
     o._sent.pop(sid, None)  # the context is no longer what the last request sent
+    o._cache_keeper.cancel(sid)  # nor what a pending refresh would read
     messages = o._context_coordinator.get_context(sid).messages
     await o._session_coordinator.save_context(sid, messages, report.summary)
     o._analytics_coordinator.record(
