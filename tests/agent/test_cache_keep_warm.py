@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.model_cache import without_breakpoints
 from tests.support.model_script import Reply
 from victor.agent.cache_keeper import KEEP_WARM_NOTE, PromptCacheKeeper
 from victor.agent.coordinators import PromptCoordinator
@@ -75,20 +76,17 @@ def _is_refresh(body: dict[str, Any]) -> bool:
     return KEEP_WARM_NOTE in json.dumps(body["messages"][-1])
 
 
-def _without_breakpoints(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_breakpoints(v) for k, v in value.items() if k != "cache_control"}
-    if isinstance(value, list):
-        return [_without_breakpoints(v) for v in value]
-    return value
-
-
 async def _until(check, what: str, timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not check():
         assert loop.time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.02)
+
+
+async def _two_questions(orchestrator: AgentOrchestrator) -> None:
+    await orchestrator.chat("How does the loader retry? " * 20)
+    await orchestrator.chat("And what does it log on the last attempt? " * 20)
 
 
 async def _refresh_after(llm, sleep: GatedSleep, seconds: float) -> None:
@@ -111,8 +109,7 @@ async def test_a_question_after_a_six_minute_pause_reads_the_conversation_from_t
 ):
     sleep = GatedSleep()
     orchestrator = _orchestrator(anthropic, sleep)
-    await orchestrator.chat("How does the loader retry? " * 20)
-    await orchestrator.chat("And what does it log on the last attempt? " * 20)
+    await _two_questions(orchestrator)
     before = llm.requests_to("/v1/messages")[-1]
     await _pause_with_refresh(llm, sleep)
     assert sleep.asked == [270.0, 270.0]  # after each answer; the second question ended the first
@@ -122,9 +119,9 @@ async def test_a_question_after_a_six_minute_pause_reads_the_conversation_from_t
     # conversation with the last answer, then the note; one token of answer
     body, previous = refresh.body, before.body
     assert body["max_tokens"] == 1 and body["model"] == previous["model"]
-    assert _without_breakpoints(body["system"]) == _without_breakpoints(previous["system"])
-    sent = _without_breakpoints(previous["messages"])
-    assert _without_breakpoints(body["messages"][: len(sent)]) == sent
+    assert without_breakpoints(body["system"]) == without_breakpoints(previous["system"])
+    sent = without_breakpoints(previous["messages"])
+    assert without_breakpoints(body["messages"][: len(sent)]) == sent
     answer = body["messages"][len(sent)]
     assert answer["role"] == "assistant" and answer["content"][0]["text"].startswith("Echo:")
     assert len(body["messages"]) == len(sent) + 2
@@ -151,8 +148,7 @@ async def test_a_question_after_a_six_minute_pause_reads_the_conversation_from_t
 async def test_without_keep_warm_the_same_pause_writes_the_whole_conversation_again(llm, anthropic):
     sleep = GatedSleep()
     orchestrator = _orchestrator(anthropic, sleep, prompt_cache_keep_warm=0)
-    await orchestrator.chat("How does the loader retry? " * 20)
-    await orchestrator.chat("And what does it log on the last attempt? " * 20)
+    await _two_questions(orchestrator)
     llm.advance_clock(360)
     await orchestrator.chat("Then where is the retry limit set?")
     after = llm.requests_to("/v1/messages")[-1]
@@ -228,8 +224,7 @@ async def test_nothing_is_kept_warm_when_there_is_nothing_to_keep(llm, anthropic
 async def test_compacting_or_switching_it_off_cancels_the_pending_refresh(llm, anthropic):
     sleep = GatedSleep()
     orchestrator = _orchestrator(anthropic, sleep, context_window=16_000)
-    await orchestrator.chat("How does the loader retry? " * 20)
-    await orchestrator.chat("And what does it log on the last attempt? " * 20)
+    await _two_questions(orchestrator)
     await _until(lambda: sleep.waiting == 1, "the keeper to wait")
     await orchestrator.compact()  # the refresh would read a history that is gone
     assert orchestrator._cache_keeper.session_id is None

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.support.model_cache import without_breakpoints
 from tests.support.model_script import Reply, ScriptedToolCall, count_prompt_tokens
 from victor.agent.coordinators import PromptCoordinator
 from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
@@ -37,14 +38,6 @@ def _is_summary(body: dict[str, Any]) -> bool:
     return SUMMARY_SYSTEM_PROMPT in str(body.get("system", "")) or any(
         t.startswith(SUMMARY_REQUEST_START) for t in asked
     )
-
-
-def _without_breakpoints(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_breakpoints(v) for k, v in value.items() if k != "cache_control"}
-    if isinstance(value, list):
-        return [_without_breakpoints(v) for v in value]
-    return value
 
 
 def _chat_requests(llm) -> list[dict[str, Any]]:
@@ -177,11 +170,11 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
     everything = llm.requests_to("/v1/messages")
     (at,) = [i for i, r in enumerate(everything) if _is_summary(r.body)]
     summary_request, last_sent = everything[at], everything[at - 1]
-    sent = _without_breakpoints(last_sent.body["messages"])
+    sent = without_breakpoints(last_sent.body["messages"])
     asked = summary_request.body["messages"]
-    assert _without_breakpoints(asked[: len(sent)]) == sent
+    assert without_breakpoints(asked[: len(sent)]) == sent
     assert asked[len(sent)]["role"] == "assistant" and len(asked) == len(sent) + 2
-    assert _without_breakpoints(summary_request.body["system"]) == _without_breakpoints(
+    assert without_breakpoints(summary_request.body["system"]) == without_breakpoints(
         last_sent.body["system"]
     )
     cached = sum(last_sent.usage.values())

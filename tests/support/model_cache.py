@@ -67,6 +67,16 @@ def _strip_cache(block: Any) -> tuple[Any, bool]:
     return block, False
 
 
+def without_breakpoints(value: Any) -> Any:
+    """``value`` (a request body or part of it) with every ``cache_control`` left out: what
+    two requests must share for the cache, whatever their breakpoints."""
+    if isinstance(value, dict):
+        return {k: without_breakpoints(v) for k, v in value.items() if k != "cache_control"}
+    if isinstance(value, list):
+        return [without_breakpoints(v) for v in value]
+    return value
+
+
 def prompt_segments(body: dict[str, Any]) -> list[tuple[Any, bool]]:
     """The prompt in Anthropic's cache order (tools, system, messages), one entry per block,
     each with whether it carries a cache breakpoint. cache_control itself is not content."""
