@@ -367,7 +367,13 @@ class AgentOrchestrator:
 
     def _cache_refreshed(self, session_id: str, usage: Usage) -> None:
         """A keep-warm request of an idle session was answered (cache_keeper.py): its cost
-        goes into the analytics like a turn's."""
+        goes into the analytics like a turn's, and the log says it happened."""
+        log.info(
+            "kept the idle session %s's prompt cache warm: %d tokens read, %d written",
+            session_id,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+        )
         self._analytics_coordinator.record(
             session_id,
             "cache_refresh",
