@@ -3,9 +3,10 @@
 // (victor/reviewChanges): both diffs open, one file is accepted and the other rejected, and the
 // disk must match. The command is approved from its notification and its output streams into
 // the chat; "Undo this turn" then restores the accepted file. Then: undo of a file the user
-// changed since asks first; Stop during a review closes it and writes nothing. Registered by
-// run.mjs (E2E_ONLY="workbench loads|agent turn" runs just these).
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// changed since asks first; Stop during a review closes it and writes nothing. Last, "Victor:
+// Manage Allowed Commands" adds a command to the folder's allowlist and removes it again.
+// Registered by run.mjs (E2E_ONLY="workbench loads|agent turn" runs just these).
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const A = 'agent_a.py';
@@ -237,6 +238,42 @@ export function registerAgentTests(test, h) {
     // Back to Ask for whatever runs next.
     await chat.locator('#mode-ask').click();
     await h.postModelControl('/_control/reset', {});
+  });
+
+  test('agent turn: Manage Allowed Commands adds a command to the folder\'s allowlist and removes it', 60_000, async () => {
+    const page = h.page();
+    // The server's allowlist file (XDG_CONFIG_HOME is set by e2e.sh for code-server and us).
+    const store = join(process.env.XDG_CONFIG_HOME ?? '', 'victor', 'allowed-commands.json');
+    const entries = () => {
+      if (!existsSync(store)) return [];
+      return JSON.parse(readFileSync(store, 'utf8')).folders?.[realpathSync(h.workspace)] ?? [];
+    };
+    const command = ['python3', '-m', 'pytest', '-q'];
+    if (entries().length) throw new Error(`the allowlist is not empty at first: ${JSON.stringify(entries())}`);
+    const list = page.locator('.quick-input-widget', { hasText: 'Allowed Commands in' });
+    const placeholder = () => list.locator('.quick-input-box input').first().getAttribute('placeholder').catch(() => '');
+    await h.runCommand('Victor: Manage Allowed Commands');
+    await list.waitFor({ state: 'visible', timeout: 20_000 });
+    await until(async () => /No allowed commands in .*asks before every command/.test(await placeholder()), 10_000, 'the empty list does not say so');
+
+    await list.locator('.monaco-list-row', { hasText: 'Add a command' }).first().click();
+    const ask = page.locator('.quick-input-widget', { hasText: 'Allow a Command in' });
+    const input = ask.locator('.quick-input-box input').first();
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill('python3 -m pytest | tee log');
+    await ask.locator('.quick-input-message', { hasText: 'without a shell' }).waitFor({ timeout: 10_000 });
+    await input.fill(command.join(' '));
+    await input.press('Enter');
+    await until(() => JSON.stringify(entries()) === JSON.stringify([command]), 15_000, () => `not in the allowlist: ${JSON.stringify(entries())}`);
+    await page.locator('.notification-toast', { hasText: 'now runs "python3 -m pytest -q"' }).first().waitFor({ timeout: 10_000 });
+
+    // The list comes back with the entry; selecting it removes it.
+    await list.waitFor({ state: 'visible', timeout: 10_000 });
+    await until(async () => /^1 command runs without asking/.test(await placeholder()), 10_000, 'the list does not show one entry');
+    await list.locator('.monaco-list-row', { hasText: 'python3 -m pytest -q' }).first().click();
+    await until(() => entries().length === 0, 15_000, () => `still in the allowlist: ${JSON.stringify(entries())}`);
+    await until(async () => /No allowed commands in/.test(await placeholder()), 10_000, 'the list does not say it is empty again');
+    await page.keyboard.press('Escape');
   });
 }
 

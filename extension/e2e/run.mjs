@@ -610,6 +610,7 @@ registerAgentTests(test, {
     await chat().locator('#input').waitFor({ state: 'visible', timeout: 30_000 });
   },
   openFile,
+  runCommand,
   sendMessage,
   waitForAnswerDone,
   postModelControl,

@@ -1,6 +1,7 @@
 // Entry point: wires the language client, the chat view, commands, status bar and @victor.
 import * as vscode from 'vscode';
 import { AgentReviewController, registerAgentCommands } from './agentReviewUi';
+import { registerAllowedCommands } from './allowedCommands';
 import { registerChatParticipant } from './chatParticipant';
 import { CHAT_VIEW_ID, ChatViewProvider } from './chatView';
 import { SECRET_KEYS, VictorClient } from './client';
@@ -31,6 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     editors,
     review,
     registerAgentCommands(review),
+    registerAllowedCommands(client),
     chat,
     docs,
     proposals,

@@ -280,6 +280,9 @@ export const Methods = {
   contextUsage: 'victor/contextUsage',
   explanation: 'victor/explanation',
   reviewChanges: 'victor/reviewChanges',
+  commandsList: 'victor/commands/list',
+  commandsAllow: 'victor/commands/allow',
+  commandsRemove: 'victor/commands/remove',
 } as const;
 
 /** JSON-RPC error codes the extension distinguishes. */

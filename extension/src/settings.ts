@@ -2,7 +2,10 @@
 // environment (API keys), and which Python interpreter runs it. No `vscode` import here,
 // so it is unit-tested with node's test runner.
 
-/** The keys of docs/protocol.md's configuration table, in its order. */
+/**
+ * The `victor.*` settings forwarded to the server: docs/protocol.md's configuration table, in
+ * its order, then the user-only ones (USER_ONLY_KEYS).
+ */
 export const SERVER_SETTING_KEYS = [
   'provider',
   'model',
@@ -17,12 +20,31 @@ export const SERVER_SETTING_KEYS = [
   'formatGeneratedCode',
   'completionModel',
   'completionFim',
+  'agentMaxToolRounds',
+  'agentMaxFiles',
+  'agentCommandTimeout',
+  'promptCacheKeepWarm',
+  'promptCacheKeepWarmAfter',
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
 
 /** Settings that name a URL: never taken from an untrusted workspace's own settings. */
 const URL_KEYS: ReadonlySet<ServerSettingKey> = new Set(['anthropicBaseUrl', 'openaiBaseUrl']);
+
+/**
+ * Settings taken from the user's own settings only, never from a workspace's or folder's
+ * (trusted or not): a repository's .vscode/settings.json must not raise the agent's limits or
+ * make the user pay for prompt-cache refreshes. package.json declares them application-scoped;
+ * this holds without relying on VS Code's scoping.
+ */
+export const USER_ONLY_KEYS: ReadonlySet<ServerSettingKey> = new Set([
+  'agentMaxToolRounds',
+  'agentMaxFiles',
+  'agentCommandTimeout',
+  'promptCacheKeepWarm',
+  'promptCacheKeepWarmAfter',
+]);
 export type ServerSettings = Partial<Record<ServerSettingKey, string | number | boolean>>;
 
 /** What `WorkspaceConfiguration.inspect(key)` returns (the fields used here). */
@@ -39,7 +61,20 @@ const PROVIDERS = ['auto', 'anthropic', 'openai', 'preview'];
 const STRATEGIES = ['keyword', 'semantic', 'hybrid', 'all'];
 const FIM_MODES = ['auto', 'on', 'off'];
 
-/** Whether `value` has the type the protocol's configuration table gives `key`. */
+function isIntegerIn(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isNumberIn(value: unknown, min: number, max: number, minExclusive = false): boolean {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  return (minExclusive ? value > min : value >= min) && value <= max;
+}
+
+/**
+ * Whether `value` has the type and range the server accepts for `key` (server/victor/config/
+ * settings.py). The server sets all of the editor's settings aside when one is invalid, so a
+ * bad value is left out here instead and the server's default applies to it alone.
+ */
 export function isValidServerSetting(key: ServerSettingKey, value: unknown): boolean {
   switch (key) {
     case 'provider':
@@ -54,10 +89,21 @@ export function isValidServerSetting(key: ServerSettingKey, value: unknown): boo
     case 'openaiBaseUrl':
       return typeof value === 'string' && value.trim() !== '';
     case 'maxTokens':
+      return isIntegerIn(value, 1, Number.MAX_SAFE_INTEGER);
     case 'contextWindow':
-      return typeof value === 'number' && Number.isInteger(value) && value > 0;
+      return isIntegerIn(value, 256, Number.MAX_SAFE_INTEGER);
     case 'contextCompactionThreshold':
-      return typeof value === 'number' && value >= 0 && value <= 1;
+      return isNumberIn(value, 0, 1, true);
+    case 'agentMaxToolRounds':
+      return isIntegerIn(value, 1, 200);
+    case 'agentMaxFiles':
+      return isIntegerIn(value, 1, 500);
+    case 'agentCommandTimeout':
+      return isNumberIn(value, 0, 3600, true);
+    case 'promptCacheKeepWarm':
+      return isIntegerIn(value, 0, 12);
+    case 'promptCacheKeepWarmAfter':
+      return isNumberIn(value, 1, 3600);
     case 'enableTools':
     case 'enableAnalytics':
     case 'formatGeneratedCode':
@@ -69,7 +115,8 @@ export function isValidServerSetting(key: ServerSettingKey, value: unknown): boo
  * The settings the user set explicitly, the most specific scope winning (folder > workspace >
  * user). Defaults are left out on purpose: the server has the same defaults, and sending them
  * would hide the lower levels of the precedence (`.victor/config.toml`, `VICTOR_*`).
- * Empty strings, nulls and values of the wrong type are left out too.
+ * Empty strings, nulls and values of the wrong type or out of range are left out too.
+ * USER_ONLY_KEYS come from the user's settings alone, and in an untrusted workspace so do URLs.
  */
 export function explicitServerSettings(inspect: Inspector, trusted = true): ServerSettings {
   const out: ServerSettings = {};
@@ -78,7 +125,7 @@ export function explicitServerSettings(inspect: Inspector, trusted = true): Serv
     if (!info) continue;
     // An untrusted workspace's own .vscode/settings.json may not choose a server URL (VS Code
     // already hides restricted settings' workspace values; this holds without relying on it).
-    const fromWorkspace = trusted || !URL_KEYS.has(key);
+    const fromWorkspace = !USER_ONLY_KEYS.has(key) && (trusted || !URL_KEYS.has(key));
     const candidates = fromWorkspace ? [info.workspaceFolderValue, info.workspaceValue, info.globalValue] : [info.globalValue];
     const value = candidates.find((v) => v !== undefined && v !== null);
     if (value === undefined || value === null) continue;

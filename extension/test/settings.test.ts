@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import {
   SERVER_ARGS,
   SERVER_SETTING_KEYS,
+  USER_ONLY_KEYS,
   apiKeyEnvVar,
   chooseInterpreter,
   explicitServerSettings,
@@ -67,7 +68,8 @@ describe('explicitServerSettings (settings -> initializationOptions / workspace/
     assert.deepEqual([...SERVER_SETTING_KEYS], [
       'provider', 'model', 'maxTokens', 'contextWindow', 'contextCompactionThreshold', 'anthropicBaseUrl',
       'openaiBaseUrl', 'enableTools', 'toolSelectionStrategy', 'enableAnalytics', 'formatGeneratedCode',
-      'completionModel', 'completionFim',
+      'completionModel', 'completionFim', 'agentMaxToolRounds', 'agentMaxFiles', 'agentCommandTimeout',
+      'promptCacheKeepWarm', 'promptCacheKeepWarmAfter',
     ]);
   });
 
@@ -76,10 +78,84 @@ describe('explicitServerSettings (settings -> initializationOptions / workspace/
     assert.equal(isValidServerSetting('provider', 'gemini'), false);
     assert.equal(isValidServerSetting('maxTokens', 10.5), false);
     assert.equal(isValidServerSetting('maxTokens', 0), false);
-    assert.equal(isValidServerSetting('contextCompactionThreshold', 0), true);
+    assert.equal(isValidServerSetting('contextCompactionThreshold', 0), false); // the server: > 0
+    assert.equal(isValidServerSetting('contextCompactionThreshold', 0.01), true);
+    assert.equal(isValidServerSetting('contextWindow', 255), false); // the server: >= 256
+    assert.equal(isValidServerSetting('contextWindow', 256), true);
     assert.equal(isValidServerSetting('enableAnalytics', 'yes'), false);
     assert.equal(isValidServerSetting('completionFim', 'off'), true);
     assert.equal(isValidServerSetting('completionFim', 'never'), false);
+  });
+});
+
+describe('user-only settings (agent limits, prompt-cache refreshes)', () => {
+  const repositoryValues = {
+    agentMaxToolRounds: { workspaceValue: 200, workspaceFolderValue: 200 },
+    agentMaxFiles: { workspaceValue: 500 },
+    agentCommandTimeout: { workspaceFolderValue: 3600 },
+    promptCacheKeepWarm: { workspaceValue: 12 },
+    promptCacheKeepWarmAfter: { workspaceValue: 1 },
+  };
+
+  it("ignores a workspace's or folder's value, trusted or not", () => {
+    for (const trusted of [true, false]) {
+      assert.deepEqual(explicitServerSettings(inspector(repositoryValues), trusted), {});
+    }
+  });
+
+  it("takes the user's own value, whatever the workspace says", () => {
+    const out = explicitServerSettings(
+      inspector({
+        agentMaxToolRounds: { globalValue: 40, workspaceValue: 200 },
+        agentMaxFiles: { globalValue: 5, workspaceFolderValue: 500 },
+        agentCommandTimeout: { globalValue: 30.5, workspaceValue: 3600 },
+        promptCacheKeepWarm: { globalValue: 0, workspaceValue: 12 },
+        promptCacheKeepWarmAfter: { globalValue: 240, workspaceValue: 1 },
+        model: { globalValue: 'user-model', workspaceValue: 'ws-model' },
+      }),
+    );
+    assert.deepEqual(out, {
+      model: 'ws-model', // other settings keep the usual precedence
+      agentMaxToolRounds: 40,
+      agentMaxFiles: 5,
+      agentCommandTimeout: 30.5,
+      promptCacheKeepWarm: 0, // 0 (never refresh) is a value, not "unset"
+      promptCacheKeepWarmAfter: 240,
+    });
+  });
+
+  it("leaves out a value outside the server's range, so the server's default applies", () => {
+    const out = explicitServerSettings(
+      inspector({
+        agentMaxToolRounds: { globalValue: 201 },
+        agentMaxFiles: { globalValue: 0 },
+        agentCommandTimeout: { globalValue: 0 },
+        promptCacheKeepWarm: { globalValue: 2.5 },
+        promptCacheKeepWarmAfter: { globalValue: '270' },
+        maxTokens: { globalValue: 1000 },
+      }),
+    );
+    assert.deepEqual(out, { maxTokens: 1000 });
+  });
+
+  it('validates the ranges of server/victor/config/settings.py', () => {
+    const cases: Array<[ServerSettingKey, unknown[], unknown[]]> = [
+      ['agentMaxToolRounds', [1, 25, 200], [0, 201, 2.5, '25', null]],
+      ['agentMaxFiles', [1, 20, 500], [0, 501, 1.5, true]],
+      ['agentCommandTimeout', [0.5, 120, 3600], [0, -1, 3600.5, Number.NaN, Number.POSITIVE_INFINITY, '120']],
+      ['promptCacheKeepWarm', [0, 1, 12], [-1, 13, 0.5, false]],
+      ['promptCacheKeepWarmAfter', [1, 270, 3600, 1.5], [0.5, 0, 3601, '270']],
+    ];
+    for (const [key, good, bad] of cases) {
+      for (const value of good) assert.equal(isValidServerSetting(key, value), true, `${key} = ${String(value)}`);
+      for (const value of bad) assert.equal(isValidServerSetting(key, value), false, `${key} = ${String(value)}`);
+    }
+  });
+
+  it('are exactly the agent limits and the prompt-cache refreshes', () => {
+    assert.deepEqual([...USER_ONLY_KEYS].sort(), [
+      'agentCommandTimeout', 'agentMaxFiles', 'agentMaxToolRounds', 'promptCacheKeepWarm', 'promptCacheKeepWarmAfter',
+    ]);
   });
 });
 
@@ -112,6 +188,39 @@ describe('package.json contributes every server setting under victor.*', () => {
     assert.equal(props['victor.trace.server']!.default, 'off');
     assert.equal(props['victor.completionFim']!.default, 'auto');
     assert.deepEqual(props['victor.completionFim']!.enum, ['auto', 'on', 'off']);
+  });
+
+  it('declares the user-only settings application-scoped, with the server defaults and ranges', () => {
+    const expected: Record<string, { default: number; type: string }> = {
+      agentMaxToolRounds: { default: 25, type: 'integer' },
+      agentMaxFiles: { default: 20, type: 'integer' },
+      agentCommandTimeout: { default: 120, type: 'number' },
+      promptCacheKeepWarm: { default: 1, type: 'integer' },
+      promptCacheKeepWarmAfter: { default: 270, type: 'number' },
+    };
+    for (const key of USER_ONLY_KEYS) {
+      const setting = props[`victor.${key}`] as {
+        scope?: string;
+        type?: string;
+        default?: unknown;
+        minimum?: number;
+        exclusiveMinimum?: number;
+        maximum?: number;
+      };
+      assert.equal(setting.scope, 'application', key);
+      assert.deepEqual({ default: setting.default, type: setting.type }, expected[key], key);
+      assert.equal(isValidServerSetting(key, setting.default), true, key);
+      // The bounds VS Code's settings editor enforces are the ones the extension forwards.
+      assert.equal(typeof setting.maximum, 'number', key);
+      assert.equal(isValidServerSetting(key, setting.maximum), true, key);
+      assert.equal(isValidServerSetting(key, setting.maximum! + 1), false, key);
+      if (setting.exclusiveMinimum !== undefined) {
+        assert.equal(isValidServerSetting(key, setting.exclusiveMinimum), false, key);
+      } else {
+        assert.equal(isValidServerSetting(key, setting.minimum), true, key);
+        assert.equal(isValidServerSetting(key, setting.minimum! - 1), false, key);
+      }
+    }
   });
 
   it('has no API key setting (keys live in SecretStorage)', () => {
