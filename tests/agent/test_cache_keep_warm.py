@@ -112,10 +112,13 @@ async def test_a_question_after_a_six_minute_pause_reads_the_conversation_from_t
     sleep = GatedSleep()
     orchestrator = _orchestrator(anthropic, sleep)
     await orchestrator.chat("How does the loader retry? " * 20)
+    # the user reads the answer (the event loop runs: a turn's start may not yield at all)
+    await _until(lambda: sleep.waiting == 1, "the keeper to wait")
     await orchestrator.chat("And what does it log on the last attempt? " * 20)
     before = llm.requests_to("/v1/messages")[-1]
     await _pause_with_refresh(llm, sleep)
     assert sleep.asked == [270.0, 270.0]  # after each answer; the second question ended the first
+    assert sleep.cancelled == 1
 
     (refresh,) = _refreshes(llm)
     # the request the next question will extend: same model, tools and system prompt, the
