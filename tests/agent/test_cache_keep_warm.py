@@ -91,6 +91,18 @@ async def _until(check, what: str, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _analytics_once_refreshed(orchestrator: AgentOrchestrator, timeout: float = 10.0):
+    """The session's analytics, once they hold a cache refresh."""
+    coordinator = orchestrator._analytics_coordinator
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        analytics = await coordinator.get_session_analytics(orchestrator.session_id)
+        if analytics.totals.get("cache_refreshes"):
+            return analytics
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting for the refresh"
+        await asyncio.sleep(0.02)
+
+
 async def _refresh_after(llm, sleep: GatedSleep, seconds: float) -> None:
     """``seconds`` pass for the model server, then the keeper's wait ends and it refreshes."""
     before = len(_refreshes(llm))
@@ -134,10 +146,9 @@ async def test_a_question_after_a_six_minute_pause_reads_the_conversation_from_t
     # it read everything the last question had cached (and so kept it alive)
     cached = before.usage["cache_read_input_tokens"] + before.usage["cache_creation_input_tokens"]
     assert refresh.usage["cache_read_input_tokens"] >= cached
-    # what it cost shows in the session's analytics, with the turns'
-    analytics = await orchestrator._analytics_coordinator.get_session_analytics(
-        orchestrator.session_id
-    )
+    # what it cost shows in the session's analytics, with the turns' (once the answer is
+    # in: the server records the request before the keeper has read the response)
+    analytics = await _analytics_once_refreshed(orchestrator)
     assert analytics.totals["cache_refreshes"] == 1
     (event,) = [e for e in analytics.events if e.type == "cache_refresh"]
     assert event.data["cache_read_tokens"] == refresh.usage["cache_read_input_tokens"]
