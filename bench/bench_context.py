@@ -6,6 +6,9 @@ In-process, no LLM, no network:
   messages) and warm (the per-message estimate is cached on the message);
 - compaction of those sessions: ``ContextCoordinator.compact_session(force=True)`` with
   ``RecentMessagesCompactionStrategy`` (what runs when no summary is possible), 200k window;
+- the request body a real provider builds from those sessions on every request
+  (``AnthropicProvider._params``: conversion to the wire format, cache breakpoints, the
+  lone-surrogate cleaning), which the instant provider below skips;
 - per-turn bookkeeping at session lengths 100, 1k and 10k: one ``AgentOrchestrator`` turn with
   a stub provider that answers at once, so what is timed is everything Victor does around the
   model call (session resolution, prompt, accounting, the compaction check, storing the turn
@@ -124,6 +127,31 @@ async def accounting(reps: int) -> tuple[list[c.Figure], dict[str, Any]]:
     return figures, details
 
 
+def request_body(reps: int) -> tuple[list[c.Figure], dict[str, Any]]:
+    from victor.protocols import ToolSpec
+    from victor.providers.anthropic import AnthropicProvider
+
+    provider = AnthropicProvider(api_key="bench-key")  # builds bodies only: nothing is sent
+    tools = [ToolSpec("read_file", "Read a file.", {"type": "object", "properties": {}})]
+    figures: list[c.Figure] = []
+    details: dict[str, Any] = {}
+    for n in (1_000, 10_000):
+        messages = make_messages(n)
+        times = _timed(lambda m=messages: provider._params(m, "m", "system", tools), reps)
+        label = f"{n // 1000}k messages"
+        figures.append(
+            c.Figure(
+                "context",
+                f"Anthropic request body, {label}",
+                c.ms(c.median(times)),
+                "ms",
+                note="per request: wire format, breakpoints, lone-surrogate cleaning",
+            )
+        )
+        details[str(n)] = times
+    return figures, details
+
+
 class InstantProvider:
     """A provider that answers at once (no network): the turn's own work is what is timed."""
 
@@ -234,8 +262,14 @@ async def bookkeeping(turns: int) -> tuple[list[c.Figure], dict[str, Any]]:
 async def run(quick: bool) -> tuple[list[c.Figure], dict[str, Any]]:
     reps = 3 if quick else 7
     figs, det = await accounting(reps)
+    figs1, det1 = request_body(reps)
     figs2, det2 = await bookkeeping(10 if quick else 40)
-    return figs + figs2, {"repetitions": reps, "accounting": det, "bookkeeping": det2}
+    return figs + figs1 + figs2, {
+        "repetitions": reps,
+        "accounting": det,
+        "request_body_s": det1,
+        "bookkeeping": det2,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -12,6 +12,7 @@ surrogate becoming U+FFFD, the replacement character. This module imports nothin
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Any, TypeVar
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -20,24 +21,42 @@ T = TypeVar("T")
 
 def clean_text(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD (the same object if none)."""
-    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
+    # Every request cleans its whole body (a 10k-message session: 220 ms with the regex
+    # search alone). ASCII text cannot hold a surrogate (``isascii`` reads a flag), and
+    # encoding to UTF-8 fails on surrogates only, about ten times faster than the search.
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def clean_value(value: T) -> T:
     """A JSON-like value (dicts, lists, strings) with every string cleaned, keys included.
-    Returns ``value`` itself when nothing needed cleaning."""
+    Returns ``value`` itself when nothing needed cleaning (without building a copy: a
+    request body of a long session is walked on every request)."""
     if isinstance(value, str):
         return clean_text(value)  # type: ignore[return-value]
     if isinstance(value, dict):
-        items = [(clean_value(k), clean_value(v)) for k, v in value.items()]
-        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, value.items(), strict=True)):
-            return value
-        return dict(items)  # type: ignore[return-value]
+        cleaned: dict[Any, Any] | None = None
+        for i, (key, item) in enumerate(value.items()):
+            new_key, new_item = clean_value(key), clean_value(item)
+            if cleaned is None and (new_key is not key or new_item is not item):
+                cleaned = dict(islice(value.items(), i))
+            if cleaned is not None:
+                cleaned[new_key] = new_item
+        return value if cleaned is None else cleaned  # type: ignore[return-value]
     if isinstance(value, list):
-        cleaned = [clean_value(v) for v in value]
-        if all(a is b for a, b in zip(cleaned, value, strict=True)):
-            return value
-        return cleaned  # type: ignore[return-value]
+        out: list[Any] | None = None
+        for i, item in enumerate(value):
+            new_item = clean_value(item)
+            if out is None and new_item is not item:
+                out = value[:i]
+            if out is not None:
+                out.append(new_item)
+        return value if out is None else out  # type: ignore[return-value]
     return value
 
 

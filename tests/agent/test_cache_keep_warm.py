@@ -89,6 +89,18 @@ async def _two_questions(orchestrator: AgentOrchestrator) -> None:
     await orchestrator.chat("And what does it log on the last attempt? " * 20)
 
 
+async def _analytics_once_refreshed(orchestrator: AgentOrchestrator, timeout: float = 10.0):
+    """The session's analytics, once they hold a cache refresh."""
+    coordinator = orchestrator._analytics_coordinator
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        analytics = await coordinator.get_session_analytics(orchestrator.session_id)
+        if analytics.totals.get("cache_refreshes"):
+            return analytics
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting for the refresh"
+        await asyncio.sleep(0.02)
+
+
 async def _refresh_after(llm, sleep: GatedSleep, seconds: float) -> None:
     """``seconds`` pass for the model server, then the keeper's wait ends and it refreshes."""
     before = len(_refreshes(llm))
@@ -109,10 +121,14 @@ async def test_a_question_after_a_six_minute_pause_reads_the_conversation_from_t
 ):
     sleep = GatedSleep()
     orchestrator = _orchestrator(anthropic, sleep)
-    await _two_questions(orchestrator)
+    await orchestrator.chat("How does the loader retry? " * 20)
+    # the user reads the answer (the event loop runs: a turn's start may not yield at all)
+    await _until(lambda: sleep.waiting == 1, "the keeper to wait")
+    await orchestrator.chat("And what does it log on the last attempt? " * 20)
     before = llm.requests_to("/v1/messages")[-1]
     await _pause_with_refresh(llm, sleep)
     assert sleep.asked == [270.0, 270.0]  # after each answer; the second question ended the first
+    assert sleep.cancelled == 1
 
     (refresh,) = _refreshes(llm)
     # the request the next question will extend: same model, tools and system prompt, the
@@ -128,10 +144,9 @@ async def test_a_question_after_a_six_minute_pause_reads_the_conversation_from_t
     # it read everything the last question had cached (and so kept it alive)
     cached = before.usage["cache_read_input_tokens"] + before.usage["cache_creation_input_tokens"]
     assert refresh.usage["cache_read_input_tokens"] >= cached
-    # what it cost shows in the session's analytics, with the turns'
-    analytics = await orchestrator._analytics_coordinator.get_session_analytics(
-        orchestrator.session_id
-    )
+    # what it cost shows in the session's analytics, with the turns' (once the answer is
+    # in: the server records the request before the keeper has read the response)
+    analytics = await _analytics_once_refreshed(orchestrator)
     assert analytics.totals["cache_refreshes"] == 1
     (event,) = [e for e in analytics.events if e.type == "cache_refresh"]
     assert event.data["cache_read_tokens"] == refresh.usage["cache_read_input_tokens"]

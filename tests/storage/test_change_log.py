@@ -61,3 +61,27 @@ def test_untold_outcomes_are_told_once_and_the_export_lists_every_change(tmp_pat
         assert "rejected (no thanks)" in markdown and "b\\|c.py" in markdown
         store.delete_session(sid)  # rows go with the session
         assert log.changes(sid) == []
+
+
+def test_a_session_found_without_untold_outcomes_still_sees_the_next_ones(
+    tmp_path: Path,
+) -> None:
+    """Every turn asks for untold outcomes; the store answers "none" without a query once it
+    knows, and must stop doing so as soon as outcomes are recorded."""
+    with SessionStore(tmp_path / "s.sqlite3") as store:
+        sid = store.create_session("agent").id
+        log = ChangeLog(store)
+        assert not log.all_told(sid)  # not known yet: ask SQLite
+        assert log.changes(sid, untold=True) == []
+        assert log.all_told(sid)
+        ChangeLog(store).record(sid, [_record("rejected", reason="no")])
+        assert not log.all_told(sid)
+        assert [r.status for r in log.changes(sid, untold=True)] == ["rejected"]
+        assert not log.all_told(sid)
+        log.mark_told(sid)
+        assert log.all_told(sid) and log.changes(sid, untold=True) == []
+        ChangeLog(store).record(sid, [_record("accepted")])
+        # another process on the same file (a second editor window) knows nothing: it asks
+        with SessionStore(tmp_path / "s.sqlite3") as other:
+            assert not ChangeLog(other).all_told(sid)
+            assert [r.status for r in ChangeLog(other).changes(sid, untold=True)] == ["accepted"]

@@ -263,10 +263,11 @@ def _records_note(records: list[ChangeRecord]) -> str:
 async def review_note(o: AgentOrchestrator, sid: str, text: str) -> str:
     """``text`` with the outcomes of the session's last review the model was not told yet
     in front of it (the review at the end of an agent turn happens after its answer)."""
-    store = o._session_coordinator.store
+    log_ = ChangeLog(o._session_coordinator.store)
+    if log_.all_told(sid):  # known without a query (change_log.py): no thread hop
+        return text
 
     def untold() -> list[ChangeRecord]:
-        log_ = ChangeLog(store)
         records = log_.changes(sid, untold=True)
         if records:
             log_.mark_told(sid)

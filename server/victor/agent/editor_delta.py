@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from victor.agent.coordinators.prompt_coordinator import Contribution
-from victor.protocols import EDITOR_VIEWS, Message
+from victor.agent.coordinators.running_totals import held_views
 
 _FENCE = re.compile(r"^(`{3,})[\w+-]*$")
 _FILE_TITLE = "### `"
@@ -33,21 +33,15 @@ _TRUNCATED = re.compile(r"\n\[\.\.\. \d+ more lines\]$")  # doc_section's cut ma
 _EARLIER = "earlier in this conversation"
 
 
+__all__ = ["EditorTurn", "editor_turn", "held_views"]
+
+
 @dataclass(slots=True)
 class EditorTurn:
     """The editor context a new question carries."""
 
     text: str  # what is sent: references and diffs where the context already holds the text
     views: dict[str, str]  # what the model holds after this turn ({section key: text})
-
-
-def held_views(messages: Sequence[Message]) -> dict[str, str]:
-    """The editor sections the model holds in ``messages`` (the latest message's views)."""
-    for message in reversed(messages):
-        views = message.metadata.get(EDITOR_VIEWS)
-        if views is not None:
-            return views
-    return {}
 
 
 def editor_turn(contributions: Sequence[Contribution], held: dict[str, str]) -> EditorTurn:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from victor.agent.coordinators.prompt_coordinator import Contribution
-from victor.agent.editor_delta import editor_turn, held_views
+from victor.agent.editor_delta import editor_turn
 
 if TYPE_CHECKING:
     from victor.agent.orchestrator import AgentOrchestrator
@@ -67,6 +67,6 @@ async def prompt_view(
     contexts = orchestrator._context_coordinator
     held = {}
     if session_id and contexts.has_session(session_id):
-        held = held_views(contexts.get_context(session_id).messages)
+        held = contexts.held_views(session_id)
     editor = editor_turn(layout.editor_contributions, held).text
     return PromptView("turn", blocks, editor, parts, TURN_BREAKPOINTS)

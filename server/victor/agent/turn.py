@@ -17,7 +17,7 @@ from victor.agent.coordinators.chat_coordinator import TurnState
 from victor.agent.coordinators.context_coordinator import without_editor_context
 from victor.agent.coordinators.prompt_coordinator import Contribution
 from victor.agent.coordinators.summary_compaction import ConversationPrefix
-from victor.agent.editor_delta import editor_turn, held_views
+from victor.agent.editor_delta import editor_turn
 from victor.agent.events import (
     AgentEvent,
     Compacted,
@@ -79,7 +79,7 @@ async def run_turn(
     # turns stay as sent, so it refers to the texts they hold instead of repeating them
     # (editor_delta.py). ``fresh`` has every text in full: after a compaction, which drops
     # the snapshots, the question carries that.
-    user = _question(text, pinned, editor, held_views(contexts.get_context(sid).messages))
+    user = _question(text, pinned, editor, contexts.held_views(sid))
     fresh = _question(text, pinned, editor, {})
     reports: list[CompactionReport] = []
     report = None
@@ -90,7 +90,10 @@ async def run_turn(
     if report is not None:
         reports.append(report)
         yield Compacted(report)
-    state = TurnState(history=list(contexts.get_context(sid).messages), new_messages=[user])
+    # The live list, not a copy (per-turn work must not grow with the session): it changes
+    # only at the end of this turn (``contexts.append``, under the session's lock); a
+    # compaction or a reset replaces the list instead.
+    state = TurnState(history=contexts.get_context(sid).messages, new_messages=[user])
     history_tokens = contexts.session_tokens(sid)
     analytics = o._analytics_coordinator
     analytics.record(

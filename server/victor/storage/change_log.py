@@ -3,6 +3,14 @@
 Rows hold the file, the kind of change, the outcome and the SHA-256 of the text before and
 after (never the texts: the transcript already has what the model wrote). ``told`` marks the
 outcomes the model has been told about (at the start of its next turn).
+
+Every turn asks whether its session has untold outcomes; almost always it has none, and
+asking SQLite means a thread hop per turn. So the store remembers the sessions it knows to
+have none (checked, or marked told, since this process last recorded outcomes for them) and
+the question is answered without a query. Another process (a second editor window) writing
+outcomes for the same session is not seen until this one loads the session again; neither
+is the rest of that other window's turn (the working context is loaded from the store once
+per process).
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ class ChangeLog:
         now = time.time()
         with self.store._write() as conn:
             self.store._require(session_id)
+            self.store._all_told.discard(session_id)
             conn.executemany(
                 f"INSERT INTO agent_changes (session_id, {_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -80,7 +89,14 @@ class ChangeLog:
             rows = self.store._conn.execute(
                 f"SELECT {_COLUMNS} FROM agent_changes WHERE {where} ORDER BY id", (session_id,)
             ).fetchall()
+            if untold and not rows:
+                self.store._all_told.add(session_id)
         return [ChangeRecord(*row) for row in rows]
+
+    def all_told(self, session_id: str) -> bool:
+        """True when the session is known to have no untold outcomes without asking SQLite
+        (see the module's docstring); False means: ask (``changes(untold=True)``)."""
+        return session_id in self.store._all_told
 
     def mark_told(self, session_id: str) -> None:
         with self.store._write() as conn:
@@ -88,3 +104,4 @@ class ChangeLog:
                 "UPDATE agent_changes SET told = 1 WHERE session_id = ? AND told = 0",
                 (session_id,),
             )
+            self.store._all_told.add(session_id)

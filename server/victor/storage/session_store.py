@@ -67,6 +67,7 @@ class SessionStore:
         if self.path != ":memory:":
             _create_private(Path(self.path))
         self._lock = threading.RLock()
+        self._all_told: set[str] = set()  # sessions without untold agent changes (change_log)
         # isolation_level=None: autocommit, so transactions are exactly the BEGIN/COMMIT below.
         # timeout: another daemon (a second editor window) may hold the write lock briefly.
         self._conn = sqlite3.connect(

@@ -13,6 +13,7 @@ from victor.agent.coordinators.compaction import (
     TaskAwareCompactionStrategy,
     enforce_invariants,
 )
+from victor.agent.coordinators.running_totals import RunningTotals, held_views
 from victor.agent.coordinators.summary_compaction import (
     CONVERSATION_PREFIX,
     ConversationPrefix,
@@ -31,6 +32,7 @@ __all__ = [
     "SemanticCompactionStrategy",
     "SummarizationCompactionStrategy",
     "TaskAwareCompactionStrategy",
+    "held_views",
 ]
 
 log = logging.getLogger(__name__)
@@ -100,9 +102,9 @@ class ContextCoordinator:
         self._target = target
         self.budget = ContextBudget(window or 200_000, threshold or 0.75, target or 0.5)
         self._contexts: dict[str, Context] = {}
-        # session -> (raw token total, message count) of its context: per-turn accounting
-        # must not walk a 10k-message history several times
-        self._totals: dict[str, tuple[int, int]] = {}
+        # session -> running token total and held editor views of its context: per-turn
+        # bookkeeping must not walk a 10k-message history (bench/bench_context.py)
+        self._running: dict[str, RunningTotals] = {}
         self._current = _DEFAULT_SESSION
         self._reset_listeners: list[Callable[[str], None]] = []
 
@@ -150,7 +152,7 @@ class ContextCoordinator:
     def load(self, session_id: str, messages: list[Message]) -> None:
         """Set a session's working context (the orchestrator loads it from the store)."""
         self._contexts[session_id] = Context(messages=list(messages))
-        self._totals.pop(session_id, None)
+        self._running.pop(session_id, None)
 
     def get_context(self, session_id: str | None = None) -> Context:
         """A session's working context (the current session's by default); the live
@@ -159,13 +161,9 @@ class ContextCoordinator:
         return self._contexts.setdefault(sid, Context())
 
     def append(self, session_id: str, messages: list[Message]) -> None:
-        """Add messages at the end of a session's working context."""
-        context = self.get_context(session_id)
-        known = self._totals.get(session_id)
-        if known is not None and known[1] == len(context.messages):
-            raw = sum(self.counter.raw(m) for m in messages)
-            self._totals[session_id] = (known[0] + raw, known[1] + len(messages))
-        context.messages.extend(messages)
+        """Add messages at the end of a session's working context (the running totals
+        take them in when next read)."""
+        self.get_context(session_id).messages.extend(messages)
 
     def reset(self, session_id: str | None = None) -> None:
         """Start a session's conversation over (the current session by default).
@@ -178,7 +176,7 @@ class ContextCoordinator:
         """
         sid = session_id or self._current
         self._contexts[sid] = Context()
-        self._totals.pop(sid, None)
+        self._running.pop(sid, None)
         for callback in self._reset_listeners:
             callback(sid)
 
@@ -190,12 +188,12 @@ class ContextCoordinator:
         """Drop a session's working context from memory; it is loaded again (from the
         store) when the session is next used."""
         self._contexts.pop(session_id, None)
-        self._totals.pop(session_id, None)
+        self._running.pop(session_id, None)
 
     def forget_all(self) -> None:
         """Drop every working context from memory."""
         self._contexts.clear()
-        self._totals.clear()
+        self._running.clear()
 
     # ------------------------------------------------------------------ accounting
 
@@ -204,15 +202,25 @@ class ContextCoordinator:
         return self.counter.messages(messages)
 
     def session_tokens(self, session_id: str | None = None) -> int:
-        """Tokens of a session's context, from a running total (recounted only when the
-        message list was changed behind the coordinator's back)."""
-        sid = session_id or self._current
+        """Tokens of a session's context, from a running total (``count`` of its messages;
+        recounted only when the message list was rewritten behind the coordinator's back)."""
+        running = self._caught_up(session_id or self._current)
+        return self.counter.from_raw(running.raw, running.length)
+
+    def held_views(self, session_id: str | None = None) -> dict[str, str]:
+        """The editor sections the model holds in a session's context (``held_views`` of
+        its messages), kept up to date as messages are appended."""
+        return self._caught_up(session_id or self._current).views
+
+    def _caught_up(self, sid: str) -> RunningTotals:
+        """The session's running totals with the messages appended since they were last
+        read taken in (all of them when the list was replaced or rewritten)."""
         messages = self.get_context(sid).messages
-        known = self._totals.get(sid)
-        if known is None or known[1] != len(messages):
-            known = (sum(self.counter.raw(m) for m in messages), len(messages))
-            self._totals[sid] = known
-        return self.counter.from_raw(*known)
+        running = self._running.get(sid)
+        if running is None or not running.follows(messages):
+            running = self._running[sid] = RunningTotals(messages)
+        running.take_in(self.counter)
+        return running
 
     def usage(self, session_id: str | None = None, overhead: int = 0) -> ContextUsage:
         """How full the window is with a session's context plus ``overhead``."""
@@ -309,7 +317,7 @@ class ContextCoordinator:
         source = Context(messages=without_editor_context(ctx.messages), metadata=metadata)
         new = await self.compact_context(source, budget=budget, strategy=strategy)
         self._contexts[session_id] = Context(messages=new.messages, metadata={})
-        self._totals.pop(session_id, None)
+        self._running.pop(session_id, None)
         return CompactionReport(
             before_messages=len(ctx.messages),
             before_tokens=before_tokens,

@@ -60,7 +60,11 @@ class SessionCoordinator:
         return latest.id
 
     async def aresolve(self, session_id: str | None = None) -> str:
-        """``resolve`` in a thread (it may touch SQLite)."""
+        """``resolve`` in a thread when it may touch SQLite; the current session (every turn
+        after a session's first) needs neither, and a thread hop costs about as much CPU as
+        the rest of a turn's bookkeeping (bench/bench_context.py)."""
+        if self.current_session_id and session_id in (None, self.current_session_id):
+            return self.resolve(session_id)
         return await asyncio.to_thread(self.resolve, session_id)
 
     def new_session(self, title: str | None = None) -> SessionInfo:
