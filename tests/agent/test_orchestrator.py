@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.interrupt import interrupted_turn
 from tests.support.model_script import Reply, count_prompt_tokens
 from victor.agent.events import Compacted, TextDelta, TurnDone
 from victor.agent.orchestrator import AgentOrchestrator
@@ -70,19 +71,7 @@ async def test_sessions_survive_a_new_orchestrator(tmp_path: Path, llm, anthropi
 
 async def test_cancel_aborts_upstream_and_keeps_partial_answer(llm, anthropic):
     orchestrator = AgentOrchestrator(Settings(), anthropic, "m")
-    seen: list[str] = []
-
-    async def consume() -> None:
-        async for event in orchestrator.stream_chat("tell me slowly [[slow]]"):
-            if isinstance(event, TextDelta):
-                seen.append(event.text)
-
-    task = asyncio.create_task(consume())
-    while len(seen) < 3:
-        await asyncio.sleep(0.02)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    seen = await interrupted_turn(orchestrator, "tell me slowly [[slow]]", after_deltas=3)
     closed = await asyncio.to_thread(llm.wait_for_client_close, 5)
     assert closed.path.endswith("/v1/messages")
     history = orchestrator._session_coordinator.store.transcript(orchestrator.session_id)

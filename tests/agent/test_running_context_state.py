@@ -8,14 +8,13 @@ Through the real Anthropic SDK against the local model server."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
+from tests.support.interrupt import interrupted_turn
 from victor.agent.coordinators import ContextCoordinator, PromptCoordinator
 from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
 from victor.agent.editor_delta import held_views
-from victor.agent.events import TextDelta
 from victor.agent.orchestrator import AgentOrchestrator
 from victor.config.settings import Settings
 from victor.protocols import EDITOR_VIEWS, Message
@@ -79,18 +78,7 @@ async def test_running_totals_and_views_equal_a_recount_through_a_sessions_life(
     assert len(orchestrator._context_coordinator.get_context().messages) == 8
 
     # an interrupted turn: its messages are appended on the cancellation path
-    seen: list[str] = []
-
-    async def consume() -> None:
-        async for event in orchestrator.stream_chat("tell me slowly [[slow]]"):
-            if isinstance(event, TextDelta):
-                seen.append(event.text)
-
-    task = asyncio.create_task(consume())
-    while len(seen) < 2:
-        await asyncio.sleep(0.02)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await interrupted_turn(orchestrator, "tell me slowly [[slow]]", after_deltas=2)
     assert orchestrator._context_coordinator.get_context().messages[-1].interrupted
     _agrees(orchestrator)
 
