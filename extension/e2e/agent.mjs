@@ -270,7 +270,17 @@ export function registerAgentTests(test, h) {
     // The list comes back with the entry; selecting it removes it.
     await list.waitFor({ state: 'visible', timeout: 10_000 });
     await until(async () => /^1 command runs without asking/.test(await placeholder()), 10_000, 'the list does not show one entry');
-    await list.locator('.monaco-list-row', { hasText: 'python3 -m pytest -q' }).first().click();
+    // By keyboard: the pointer still rests where "Add a command" was, and its hover can cover
+    // the row below it (a click then lands on the hover).
+    await page.mouse.move(1, 1);
+    const filter = list.locator('.quick-input-box input').first();
+    const entry = list.locator('.monaco-list-row', { hasText: 'python3 -m pytest -q' }).first();
+    await until(async () => {
+      if (await entry.evaluate((el) => el.classList.contains('focused')).catch(() => false)) return true;
+      await filter.press('ArrowDown');
+      return false;
+    }, 10_000, 'the entry never became the active row');
+    await filter.press('Enter');
     await until(() => entries().length === 0, 15_000, () => `still in the allowlist: ${JSON.stringify(entries())}`);
     await until(async () => /No allowed commands in/.test(await placeholder()), 10_000, 'the list does not say it is empty again');
     await page.keyboard.press('Escape');
