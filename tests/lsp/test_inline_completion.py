@@ -115,15 +115,22 @@ async def test_text_after_the_cursor_is_not_repeated(start: StartDaemon, tmp_pat
     assert texts(result) == ["a, b"]
 
 
-async def test_superseded_request_has_its_upstream_connection_closed(
-    start: StartDaemon, tmp_path: Path
-) -> None:
+async def _slow_request_in_flight(start: StartDaemon, tmp_path: Path) -> tuple[Any, str, Any]:
+    """A daemon with app.py open and a completion request the model is slow to answer, sent
+    and seen by the model server: (daemon, the document's URI, the pending response)."""
     folder = ws(tmp_path)
     daemon = await start([folder])
     uri = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  ")
     daemon.model.enqueue(Reply(text="<completion>slow</completion>", delay=60.0))
     _, first = daemon.send(METHOD, params(uri, 12, 2))
     await eventually(lambda: _coro(model_requests(daemon)), timeout=FIRST)
+    return daemon, uri, first
+
+
+async def test_superseded_request_has_its_upstream_connection_closed(
+    start: StartDaemon, tmp_path: Path
+) -> None:
+    daemon, uri, first = await _slow_request_in_flight(start, tmp_path)
     daemon.model.enqueue(Reply(text="<completion>turn a + b</completion>"))
     daemon.change(uri, TWO_SPACE_SINGLE + "  re")
     second = await daemon.request(METHOD, params(uri, 12, 4), timeout=FIRST)
@@ -136,12 +143,7 @@ async def test_superseded_request_has_its_upstream_connection_closed(
 async def test_a_keystroke_aborts_the_request_in_flight_before_any_new_request(
     start: StartDaemon, tmp_path: Path
 ) -> None:
-    folder = ws(tmp_path)
-    daemon = await start([folder])
-    uri = daemon.open(folder / "app.py", TWO_SPACE_SINGLE + "  ")
-    daemon.model.enqueue(Reply(text="<completion>slow</completion>", delay=60.0))
-    _, first = daemon.send(METHOD, params(uri, 12, 2))
-    await eventually(lambda: _coro(model_requests(daemon)), timeout=FIRST)
+    daemon, uri, first = await _slow_request_in_flight(start, tmp_path)
     daemon.change(uri, TWO_SPACE_SINGLE + "  r")  # no completion request follows
     closed = await asyncio.to_thread(daemon.model.wait_for_client_close, 10.0)
     assert closed.index == model_requests(daemon)[0].index and not closed.completed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -88,17 +89,27 @@ async def test_anthropic_gets_prefix_and_suffix_in_the_prompt_with_stop_sequence
     assert body["model"] == "claude-haiku-4-5"
 
 
-async def test_cancelling_aborts_the_http_request(model_server: ModelServer) -> None:
+@pytest.mark.parametrize(
+    ("make", "model", "path"),
+    [
+        (lambda url: OpenAICompletionClient(url + "/v1"), "m", "/v1/completions"),
+        (lambda url: AnthropicCompletionClient("k", url), "claude-haiku-4-5", "/v1/messages"),
+    ],
+    ids=["openai", "anthropic"],
+)
+async def test_cancelling_aborts_the_http_request(
+    model_server: ModelServer, make: Any, model: str, path: str
+) -> None:
     model_server.enqueue(Reply(text="slow", delay=5.0))
-    client = OpenAICompletionClient(model_server.url + "/v1")
-    task = asyncio.create_task(client.complete(PROMPT, "m"))
+    client = make(model_server.url)
+    task = asyncio.create_task(client.complete(PROMPT, model))
     while not model_server.requests:  # the request reached the server
         await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     closed = await asyncio.to_thread(model_server.wait_for_client_close, 3.0)
-    assert closed.path == "/v1/completions" and not closed.completed
+    assert closed.path == path and not closed.completed
     await client.aclose()
 
 
@@ -136,17 +147,3 @@ async def test_anthropic_without_a_key_never_calls_the_official_api() -> None:
             await client.complete(PROMPT, "claude-haiku-4-5")
     finally:
         await client.aclose()
-
-
-async def test_anthropic_cancelling_aborts_the_http_request(model_server: ModelServer) -> None:
-    model_server.enqueue(Reply(text="slow", delay=5.0))
-    client = AnthropicCompletionClient("k", model_server.url)
-    task = asyncio.create_task(client.complete(PROMPT, "claude-haiku-4-5"))
-    while not model_server.requests:
-        await asyncio.sleep(0.01)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    closed = await asyncio.to_thread(model_server.wait_for_client_close, 3.0)
-    assert closed.path == "/v1/messages" and not closed.completed
-    await client.aclose()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -378,10 +379,7 @@ class AgentOrchestrator:
             session_id,
             "cache_refresh",
             model=self.model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
+            **asdict(usage),  # the same token fields as a turn's chat_end
         )
 
     # ------------------------------------------------------------------ lifecycle

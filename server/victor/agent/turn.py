@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from victor.agent.agent_mode import review_note
@@ -188,10 +189,7 @@ async def run_turn(
         model=config.model,
         rounds=state.rounds,
         latency_ms=round((time.perf_counter() - started) * 1000, 1),
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_read_tokens=usage.cache_read_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
+        **asdict(usage),  # input, output, cache read and cache write tokens
         stop_reason=state.stop_reason,
     )
     analytics.schedule_export()

@@ -48,21 +48,21 @@ def _is_tool_unit(unit: list[Message]) -> bool:
     return unit[0].role == "assistant" and bool(unit[0].tool_calls)
 
 
-def _flatten(units: Sequence[Sequence[Message]]) -> list[Message]:
+def flatten_units(units: Sequence[Sequence[Message]]) -> list[Message]:
     return [m for unit in units for m in unit]
 
 
-def _counter(context: Context) -> TokenCounter:
+def token_counter(context: Context) -> TokenCounter:
     counter = context.metadata.get("token_counter")
     return counter if isinstance(counter, TokenCounter) else TokenCounter()
 
 
-def _budget(context: Context) -> int | None:
+def token_budget(context: Context) -> int | None:
     budget = context.metadata.get("token_budget")
     return int(budget) if isinstance(budget, int | float) else None
 
 
-def _keep_always(unit: list[Message]) -> bool:
+def keep_always(unit: list[Message]) -> bool:
     return any(m.pinned or m.role == "system" for m in unit)
 
 
@@ -70,9 +70,9 @@ def keep_recent_within(
     units: list[list[Message]], budget: int | None, counter: TokenCounter, keep_last: int
 ) -> list[list[Message]]:
     """Always-kept units plus the newest units that fit ``budget`` (at most ``keep_last``)."""
-    fixed = [u for u in units if _keep_always(u)]
+    fixed = [u for u in units if keep_always(u)]
     used = counter.messages(m for u in fixed for m in u)
-    chosen: set[int] = {i for i, u in enumerate(units) if _keep_always(u)}
+    chosen: set[int] = {i for i, u in enumerate(units) if keep_always(u)}
     taken = 0
     for index in range(len(units) - 1, -1, -1):
         if index in chosen:
@@ -99,8 +99,10 @@ class RecentMessagesCompactionStrategy(BaseCompactionStrategy):
 
     async def compact(self, context: Context) -> Context:
         units = group_units(context.messages)
-        kept = keep_recent_within(units, _budget(context), _counter(context), self.keep_last_n)
-        return Context(messages=_flatten(kept), metadata=dict(context.metadata))
+        kept = keep_recent_within(
+            units, token_budget(context), token_counter(context), self.keep_last_n
+        )
+        return Context(messages=flatten_units(kept), metadata=dict(context.metadata))
 
 
 class TaskAwareCompactionStrategy(BaseCompactionStrategy):
@@ -118,13 +120,13 @@ class TaskAwareCompactionStrategy(BaseCompactionStrategy):
         task = context.metadata.get("current_task") or _last_user_text(context.messages)
         words = {w for w in _words(task) if len(w) > 2}
         units = group_units(context.messages)
-        recent = keep_recent_within(units, None, _counter(context), self.keep_recent)
+        recent = keep_recent_within(units, None, token_counter(context), self.keep_recent)
         keep_ids = {id(u[0]) for u in recent}
         for unit in units:
             if words and any(words & _words(m.content) for m in unit):
                 keep_ids.add(id(unit[0]))
         kept = [u for u in units if id(u[0]) in keep_ids]
-        return Context(messages=_flatten(kept), metadata=dict(context.metadata))
+        return Context(messages=flatten_units(kept), metadata=dict(context.metadata))
 
 
 class SemanticCompactionStrategy(BaseCompactionStrategy):
@@ -157,8 +159,8 @@ class SemanticCompactionStrategy(BaseCompactionStrategy):
             scored.append((_cosine(query, self.embedding_service.embed(text)), index))
         best = {i for _, i in sorted(scored, reverse=True)[: max(0, self.target_count - 2)]}
         best |= {len(units) - 2, len(units) - 1}
-        kept = [u for i, u in enumerate(units) if i in best or _keep_always(u)]
-        return Context(messages=_flatten(kept), metadata=dict(context.metadata))
+        kept = [u for i, u in enumerate(units) if i in best or keep_always(u)]
+        return Context(messages=flatten_units(kept), metadata=dict(context.metadata))
 
 
 # --------------------------------------------------------------------------- invariants
@@ -202,10 +204,10 @@ def _repair_tool_pairs(messages: list[Message]) -> list[Message]:
 def _start_with_user(messages: list[Message]) -> list[Message]:
     units = group_units(messages)
     while (
-        len(units) > 1 and units[0][0].role not in ("user", "system") and not _keep_always(units[0])
+        len(units) > 1 and units[0][0].role not in ("user", "system") and not keep_always(units[0])
     ):
         units.pop(0)
-    return _flatten(units)
+    return flatten_units(units)
 
 
 def prune_tool_output(messages: list[Message], keep_recent_units: int = 2) -> list[Message]:
@@ -232,12 +234,12 @@ def fit_budget(messages: list[Message], budget: int, counter: TokenCounter) -> l
     messages = prune_tool_output(messages)
     units = group_units(messages)
     # Drop the oldest droppable unit until it fits; the newest unit always stays.
-    while counter.messages(_flatten(units)) > budget:
-        droppable = [i for i, u in enumerate(units[:-1]) if not _keep_always(u)]
+    while counter.messages(flatten_units(units)) > budget:
+        droppable = [i for i, u in enumerate(units[:-1]) if not keep_always(u)]
         if not droppable:
             break
         units.pop(droppable[0])
-    messages = _start_with_user(_flatten(units))
+    messages = _start_with_user(flatten_units(units))
     # Still too big: truncate the longest texts (pinned included as the last resort).
     while counter.messages(messages) > budget:
         longest = max(range(len(messages)), key=lambda i: len(messages[i].content))
@@ -278,5 +280,5 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def _name(strategy: ICompactionStrategy) -> str:
+def strategy_name(strategy: ICompactionStrategy) -> str:
     return getattr(strategy, "name", None) or type(strategy).__name__

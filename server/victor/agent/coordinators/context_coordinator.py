@@ -12,6 +12,7 @@ from victor.agent.coordinators.compaction import (
     SemanticCompactionStrategy,
     TaskAwareCompactionStrategy,
     enforce_invariants,
+    strategy_name,
 )
 from victor.agent.coordinators.running_totals import RunningTotals, held_views
 from victor.agent.coordinators.summary_compaction import (
@@ -271,11 +272,13 @@ class ContextCoordinator:
         strategy = strategy or self.compaction_strategy or self.fallback_strategy
         try:
             result = await strategy.compact(working)
-            name = str(result.metadata.get("strategy") or _name(strategy))
+            name = str(result.metadata.get("strategy") or strategy_name(strategy))
         except Exception as exc:
-            log.warning("compaction strategy %s failed (%s); using fallback", _name(strategy), exc)
+            log.warning(
+                "compaction strategy %s failed (%s); using fallback", strategy_name(strategy), exc
+            )
             result = await self.fallback_strategy.compact(working)
-            name = _name(self.fallback_strategy)
+            name = strategy_name(self.fallback_strategy)
         messages = enforce_invariants(ctx.messages, result.messages, budget, self.counter)
         metadata = {k: v for k, v in result.metadata.items() if k not in _WORKING_KEYS}
         metadata["strategy"] = name
@@ -365,7 +368,3 @@ def strategy_for(name: str, provider: Provider, model: str) -> ICompactionStrate
     if name == "task":
         return TaskAwareCompactionStrategy()
     return SummarizationCompactionStrategy(provider, model)
-
-
-def _name(strategy: ICompactionStrategy) -> str:
-    return getattr(strategy, "name", None) or type(strategy).__name__

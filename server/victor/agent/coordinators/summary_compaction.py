@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from victor.agent.coordinators.compaction import (
     BaseCompactionStrategy,
     RecentMessagesCompactionStrategy,
-    _budget,
-    _counter,
-    _flatten,
-    _keep_always,
-    _name,
+    flatten_units,
     group_units,
+    keep_always,
     keep_recent_within,
+    strategy_name,
+    token_budget,
+    token_counter,
 )
 from victor.protocols import Context, ICompactionStrategy, Message, ToolSpec
 from victor.providers.base import Provider, SystemPrompt
@@ -112,35 +112,37 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         self.fallback = fallback or RecentMessagesCompactionStrategy(keep_last_n)
 
     async def compact(self, context: Context) -> Context:
-        counter, budget = _counter(context), _budget(context)
+        counter, budget = token_counter(context), token_budget(context)
         units = group_units(context.messages)
         recent_budget = int(budget * self.recent_share) if budget else None
         recent = keep_recent_within(units, recent_budget, counter, self.keep_last_n)
         recent_ids = {id(u[0]) for u in recent}
         older = [u for u in units if id(u[0]) not in recent_ids]
         if not older:
-            return Context(messages=_flatten(recent), metadata=dict(context.metadata))
+            return Context(messages=flatten_units(recent), metadata=dict(context.metadata))
         try:
-            summary = await self._summarize(_flatten(older), context, kept=len(_flatten(recent)))
+            summary = await self._summarize(
+                flatten_units(older), context, kept=len(flatten_units(recent))
+            )
         except Exception as exc:  # the user keeps chatting even when the summary fails
-            log.warning("summary failed, falling back to %s: %s", _name(self.fallback), exc)
+            log.warning("summary failed, falling back to %s: %s", strategy_name(self.fallback), exc)
             result = await self.fallback.compact(context)
-            result.metadata["strategy"] = _name(self.fallback)
+            result.metadata["strategy"] = strategy_name(self.fallback)
             result.metadata["fallback_reason"] = str(exc)
             return result
         note = Message(
             role="user", content=f"{SUMMARY_PREFIX}\n{summary}", metadata={"kind": "summary"}
         )
-        fixed = [u for u in recent if _keep_always(u)]
-        rest = [u for u in recent if not _keep_always(u)]
-        messages = _flatten(fixed) + [note] + _flatten(rest)
+        fixed = [u for u in recent if keep_always(u)]
+        rest = [u for u in recent if not keep_always(u)]
+        messages = flatten_units(fixed) + [note] + flatten_units(rest)
         return Context(
             messages=messages,
             metadata={**context.metadata, "strategy": self.name, "summary": summary},
         )
 
     async def _summarize(self, older: list[Message], context: Context, *, kept: int) -> str:
-        budget = _budget(context)
+        budget = token_budget(context)
         if budget is not None and budget < MIN_SUMMARY_TOKENS:
             # No room for a useful summary in the compacted context: not worth a paid call.
             raise ValueError(f"only {budget} tokens left for the summary")
@@ -179,7 +181,7 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         self, prefix: ConversationPrefix, context: Context, kept: int, window: int, limit: int
     ) -> str:
         """The summary as the next answer of the conversation (see the module's doc)."""
-        counter = _counter(context)
+        counter = token_counter(context)
         kept += prefix.turn_messages
         ask = SUMMARY_REQUEST.format(
             kept=f"The latest {kept} messages stay as they are; the summary is for what came "
