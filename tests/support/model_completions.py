@@ -129,8 +129,7 @@ def handle(handler: Handler, rec: RecordedRequest, body: Any) -> None:
     stall = reply.stall_seconds if reply.fault == "stall" else 0.0
     handler._pause(reply.delay * max(1, len(deltas)) + stall)
     choice = {"text": "".join(deltas), "index": 0, "logprobs": None, "finish_reason": finish}
-    handler._send_json(200, {**base, "choices": [choice], "usage": usage})
-    handler.owner._update(rec, status=200, completed=True, fault=reply.fault)
+    handler._answer(rec, 200, {**base, "choices": [choice], "usage": usage}, fault=reply.fault)
 
 
 def _stopped(deltas: list[str], stop: Any) -> tuple[list[str], str]:

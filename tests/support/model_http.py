@@ -103,6 +103,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self._write(data)
 
+    def _answer(
+        self,
+        rec: RecordedRequest,
+        status: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        **changes: Any,
+    ) -> None:
+        """Send a JSON answer to a recorded model request.
+
+        The status is recorded before the answer goes out: a test reads the record as soon as
+        its client has the answer, which can be before this thread runs again.
+        """
+        self.owner._update(rec, status=status, **changes)
+        self._send_json(status, payload, headers)
+        self.owner._update(rec, completed=True)
+
     def _pause(self, seconds: float) -> None:
         """Sleep, but notice at once if the client hangs up (or the server stops)."""
         deadline = time.monotonic() + seconds
@@ -184,8 +201,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(rec, api, Reply.error(401))
         if path.endswith("/models"):
             payload = wire.openai_models() if api == "openai" else wire.anthropic_models()
-            self._send_json(200, payload)
-            return self.owner._update(rec, status=200, completed=True)
+            return self._answer(rec, 200, payload)
         if not isinstance(body, dict):
             return self._error(rec, api, Reply.error(400, "The request body is not JSON."))
         violation = (
@@ -224,8 +240,7 @@ class Handler(BaseHTTPRequestHandler):
         payload = wire.anthropic_message(ans) if api == "anthropic" else wire.openai_completion(ans)
         if reply.fault == "malformed":
             payload = {"truncated": json.dumps(payload)[:40]}  # valid JSON, wrong shape
-        self._send_json(200, payload)
-        self.owner._update(rec, status=200, completed=True, fault=reply.fault)
+        self._answer(rec, 200, payload, fault=reply.fault)
 
     def _key(self) -> str | None:
         auth = self.headers.get("Authorization") or ""
@@ -241,8 +256,7 @@ class Handler(BaseHTTPRequestHandler):
             count = reply.input_tokens
         else:
             count = count_prompt_tokens(body)
-        self._send_json(200, {"input_tokens": count})
-        self.owner._update(rec, status=200, completed=True)
+        self._answer(rec, 200, {"input_tokens": count})
 
     def _error(self, rec: RecordedRequest, api: str, reply: Reply) -> None:
         status = reply.status or 500
@@ -253,12 +267,10 @@ class Handler(BaseHTTPRequestHandler):
         elif status == 429:
             headers.setdefault("retry-after", "1")
         payload = wire.anthropic_error(etype, message) if api == "anthropic" else None
-        self._send_json(status, payload or wire.openai_error(etype, message), headers)
-        self.owner._update(rec, status=status, completed=True)
+        self._answer(rec, status, payload or wire.openai_error(etype, message), headers)
 
     def _invalid(self, rec: RecordedRequest, api: str, violation: rules.Violation) -> None:
         """400 in the API's shape for a request that breaks a documented rule."""
-        self.owner._update(rec, invalid=violation.message)
         self.owner._report_violation(rec, violation)
         if api == "anthropic":
             payload = wire.anthropic_error("invalid_request_error", violation.message)
@@ -266,17 +278,16 @@ class Handler(BaseHTTPRequestHandler):
             payload = wire.openai_error(
                 "invalid_request_error", violation.message, violation.param, violation.code
             )
-        self._send_json(400, payload)
-        self.owner._update(rec, status=400, completed=True)
+        self._answer(rec, 400, payload, invalid=violation.message)
 
     def _stream(self, rec: RecordedRequest, api: str, reply: Reply, events: wire.Stream) -> None:
+        self.owner._update(rec, status=200, streamed=True)  # before the answer: see _answer
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("request-id", f"req_{id(self):x}")
         self.end_headers()
-        self.owner._update(rec, status=200, streamed=True)
         for data in self._with_faults(rec, api, reply, events):
             self._write(b"%x\r\n%s\r\n" % (len(data), data))
         if rec.fault == "reset":
