@@ -179,22 +179,30 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
     )
     cached = sum(last_sent.usage.values())
     assert summary_request.usage["cache_read_input_tokens"] >= cached
-    after, next_turn = records[-2], records[-1]
-    summary = _texts(after.body)[0]
+    compacted, after, next_turn = records[-3], records[-2], records[-1]
+    # the compacted history starts with the opening exchange exactly as the first requests
+    # sent it, then the summary; the request after the compaction reads tools, system prompt
+    # and opening from the cache (the opening's breakpoint kept that entry alive), not more
+    opening = without_breakpoints(records[1].body["messages"][:2])
+    assert without_breakpoints(compacted.body["messages"][:2]) == opening
+    through_opening = count_prompt_tokens({**compacted.body, "messages": opening})
+    assert compacted.usage["cache_read_input_tokens"] == through_opening
+    summary = _texts(after.body)[2]
     assert summary.startswith("[Summary of the earlier conversation]")
-    # the compacted history starts with the summary; the next turn extends it, the summary
-    # and everything after it up to the previous answer read from the cache
-    assert _texts(next_turn.body)[0] == summary
+    # the next turn extends it: the summary and everything after it up to the previous
+    # answer read from the cache
+    assert _texts(next_turn.body)[:3] == _texts(after.body)[:3]
     assert next_turn.usage["cache_read_input_tokens"] > 0
     assert (
         next_turn.usage["cache_read_input_tokens"]
         >= after.usage["cache_creation_input_tokens"] // 2
     )
     with_buffer = [t for t in _texts(next_turn.body) if "## Open file" in t]
-    # earlier turns go as sent: the compaction turn's question, the next one's and the newest
-    # carry the open buffer; none kept from before the compaction does
+    # earlier turns go as sent: the opening, the compaction turn's question, the next one's
+    # and the newest carry the open buffer; none kept from between opening and compaction does
     sent_before = [t for t in _texts(after.body) if "## Open file" in t]
-    assert with_buffer == [*sent_before, _texts(next_turn.body)[-1]] and len(with_buffer) == 3
+    assert with_buffer == [*sent_before, _texts(next_turn.body)[-1]] and len(with_buffer) == 4
+    assert with_buffer[0] == _texts(records[0].body)[0]
 
 
 async def _long_session(orchestrator: AgentOrchestrator, turns: int = 6) -> None:

@@ -123,7 +123,10 @@ async def test_200_turns_in_a_4k_window_are_compacted_and_sent_within_budget(llm
     assert compacted[0].report.after_tokens < compacted[0].report.before_tokens
     final = llm.requests_to("/v1/messages")[-1].body
     assert final["messages"][-1]["content"][-1]["text"] == "and module_200?"
-    assert "earlier: questions about module retries" in str(final["messages"][0])
+    # the opening exchange stays as it was, the summary follows it
+    opening = [m["content"][0]["text"] for m in final["messages"][:2]]
+    assert opening == ["Question 0: how does module_0 handle retries?", history[1].content]
+    assert "earlier: questions about module retries" in str(final["messages"][2])
     assert count_prompt_tokens(final) + final["max_tokens"] <= 4096
     done = events[-1]
     assert isinstance(done, TurnDone) and done.compacted

@@ -139,7 +139,7 @@ async def test_model_gets_system_prompt_unsaved_text_and_selection(
     assert "unchanged since your last view of it" in shown["editorContext"]
     assert "UNSAVED_V2" not in shown["editorContext"]
     assert shown["prompt"] == system + "\n\n" + shown["editorContext"]
-    assert "last message" in shown["cacheBreakpoints"]
+    assert shown["cacheBreakpoints"] == ["tools", "system", "previous request", "last message"]
     assert await daemon.request("victor/systemPrompt", spot) == shown
     await daemon.chat(
         "and now?",
@@ -149,6 +149,14 @@ async def test_model_gets_system_prompt_unsaved_text_and_selection(
     assert turn_text(daemon.last_body()) == (
         f"<editor_context>\n{shown['editorContext']}\n</editor_context>\n\nand now?"
     )
+    # past the opening exchange, its end takes the tools' breakpoint (it outlives compaction)
+    after = await daemon.request("victor/prompt", spot)
+    assert after["cacheBreakpoints"] == [
+        "system",
+        "opening exchange",
+        "previous request",
+        "last message",
+    ]
 
 
 async def test_cancel_aborts_the_stream_and_keeps_the_partial_answer(daemon: Daemon) -> None:

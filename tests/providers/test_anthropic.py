@@ -162,6 +162,35 @@ async def test_prompt_caching_reads_the_prefix_on_the_next_turn(
     assert second.usage.input_tokens == 0
 
 
+async def test_the_opening_exchange_keeps_its_own_breakpoint_for_after_a_compaction(
+    claude: AnthropicProvider, model_server: ModelServer
+) -> None:
+    opening = [
+        Message("user", "The task: " + "port the loader to asyncio " * 400),
+        Message("assistant", "Understood: asyncio, same retries."),
+    ]
+    turns = [Message("user", "one"), Message("assistant", "Echo: one"), Message("user", "two")]
+    await claude.chat([*opening, *turns], model=MODEL, system="sys", tools=[READ_FILE])
+    body = model_server.requests[0].body
+    marked = [i for i, m in enumerate(body["messages"]) if "cache_control" in m["content"][-1]]
+    # the opening's end, the previous answer, this request's end, and the system prompt
+    # (which covers the tools too): the API's maximum of four
+    assert marked == [1, 3, 4]
+    assert "cache_control" in body["system"][0] and "cache_control" not in body["tools"][0]
+    # a compaction replaced what came between with a summary: the opening is read back
+    compacted = [*opening, Message("user", "[Summary] one"), Message("assistant", "ok")]
+    second = await claude.chat(
+        [*compacted, Message("user", "three")], model=MODEL, system="sys", tools=[READ_FILE]
+    )
+    sent = model_server.requests[1].body
+    through_opening = count_prompt_tokens({**sent, "messages": sent["messages"][:2]})
+    assert through_opening >= 2048  # claude-sonnet-4-6's minimum: cacheable on its own
+    assert second.usage.cache_read_tokens == through_opening
+    # before the conversation is past its opening, the tools keep their breakpoint
+    await claude.chat(opening, model=MODEL, system="sys", tools=[READ_FILE])
+    assert "cache_control" in model_server.requests[2].body["tools"][0]
+
+
 async def test_overloaded_then_success_is_retried_transparently(
     claude: AnthropicProvider, model_server: ModelServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -7,14 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from victor.agent.coordinators.compaction import opening_exchange
 from victor.agent.coordinators.prompt_coordinator import Contribution
 from victor.agent.editor_delta import editor_turn
 
 if TYPE_CHECKING:
     from victor.agent.orchestrator import AgentOrchestrator
 
-# Where the Anthropic provider puts its four breakpoints in each layout (anthropic.py).
+# Where the Anthropic provider puts its four breakpoints in each layout (anthropic.py): in the
+# turn layout the end of the opening exchange takes the tools' once the conversation is past it.
 TURN_BREAKPOINTS = ("tools", "system", "previous request", "last message")
+PAST_OPENING_BREAKPOINTS = ("system", "opening exchange", "previous request", "last message")
 LEGACY_BREAKPOINTS = ("tools", "system (stable part)", "message before the newest")
 
 
@@ -66,7 +69,11 @@ async def prompt_view(
     # texts the session's context holds (editor_delta.py); in full without a session.
     contexts = orchestrator._context_coordinator
     held = {}
+    breakpoints = TURN_BREAKPOINTS
     if session_id and contexts.has_session(session_id):
         held = contexts.held_views(session_id)
+        history = contexts.get_context(session_id).messages
+        if 0 < opening_exchange(history) < len(history) and blocks:
+            breakpoints = PAST_OPENING_BREAKPOINTS
     editor = editor_turn(layout.editor_contributions, held).text
-    return PromptView("turn", blocks, editor, parts, TURN_BREAKPOINTS)
+    return PromptView("turn", blocks, editor, parts, breakpoints)

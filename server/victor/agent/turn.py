@@ -78,16 +78,19 @@ async def run_turn(
     overhead = contexts.counter.text(system) + contexts.counter.tools(tools)
     # The editor context travels with the question, beside what the user typed; earlier
     # turns stay as sent, so it refers to the texts they hold instead of repeating them
-    # (editor_delta.py). ``fresh`` has every text in full: after a compaction, which drops
-    # the snapshots, the question carries that.
+    # (editor_delta.py). ``fresh`` has every text in full: a compaction drops the snapshots
+    # but the opening's (the one it keeps, if any), so it makes room for that and the
+    # question then refers to what is left.
     user = _question(text, pinned, editor, contexts.held_views(sid))
     fresh = _question(text, pinned, editor, {})
     reports: list[CompactionReport] = []
     report = None
     if contexts.session_needs_compaction(sid, overhead=overhead, incoming=[user]):
-        user = fresh
         prefix = o._last_request(sid, contexts.get_context(sid).messages)
-        report = await compact_stored(o, sid, overhead, incoming=[user], force=False, prefix=prefix)
+        report = await compact_stored(
+            o, sid, overhead, incoming=[fresh], force=False, prefix=prefix
+        )
+        user = _question(text, pinned, editor, contexts.held_views(sid)) if report else fresh
     if report is not None:
         reports.append(report)
         yield Compacted(report)
@@ -124,6 +127,7 @@ async def run_turn(
             )
             if found is not None:
                 reports.append(found)
+                turn.new_messages[0] = _question(text, pinned, editor, contexts.held_views(sid))
                 turn.history = list(contexts.get_context(sid).messages)
                 history_tokens = contexts.session_tokens(sid)
                 tokens = history_tokens + contexts.count(turn.new_messages)

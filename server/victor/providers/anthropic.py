@@ -2,8 +2,10 @@
 
 Prompt caching is on by default. The request is laid out tools -> system -> messages (the
 API's cache order), every part that does not change between turns first; four
-``cache_control`` breakpoints: the last tool, the stable system prompt, the end of the
-previous request's conversation and the end of this one (``anthropic_wire.cache_turns``).
+``cache_control`` breakpoints: the stable system prompt, the end of the conversation's
+opening exchange (which compaction keeps), the end of the previous request's conversation and
+the end of this one (``anthropic_wire.cache_turns``); the last tool instead of the opening
+until the conversation is past it.
 Each request reads what the previous one wrote and writes only what is new.
 """
 
@@ -160,11 +162,13 @@ class AnthropicProvider(Provider):
     ) -> dict[str, Any]:
         converted = to_anthropic_messages(messages, with_tools=bool(tools))
         cacheable = is_cacheable(system)  # a one-off request gets no breakpoint at all
+        opening_marked = False
         if cacheable and is_legacy_layout(system):
             cache_prefix(converted)
         elif cacheable:
-            cache_turns(converted)
+            opening_marked = cache_turns(converted)
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
+        system_marked = False
         if system:
             stable, volatile = split_system(system)
             blocks: list[dict[str, Any]] = []
@@ -172,6 +176,7 @@ class AnthropicProvider(Provider):
                 blocks.append({"type": "text", "text": stable})
                 if cacheable:
                     blocks[-1]["cache_control"] = EPHEMERAL
+                    system_marked = True
             if volatile.strip():
                 blocks.append({"type": "text", "text": volatile})
             params["system"] = blocks
@@ -180,8 +185,10 @@ class AnthropicProvider(Provider):
                 {"name": t.name, "description": t.description, "input_schema": t.input_schema}
                 for t in tools
             ]
-            if cacheable:
-                specs[-1]["cache_control"] = EPHEMERAL  # caches every tool definition
+            # caches every tool definition; the system prompt's breakpoint does too when there
+            # is one, and the opening exchange needs the fourth (cache_turns)
+            if cacheable and not (opening_marked and system_marked):
+                specs[-1]["cache_control"] = EPHEMERAL
             params["tools"] = specs
         # Last line of defence: the SDK cannot encode a lone surrogate (see victor.text).
         return clean_value(params)

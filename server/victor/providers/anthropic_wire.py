@@ -79,19 +79,41 @@ def cache_prefix(messages: list[dict[str, Any]]) -> None:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
 
 
-def cache_turns(messages: list[dict[str, Any]]) -> None:
-    """Two breakpoints in the conversation: at its end, so this whole request is written to
-    the cache, and on the message before the newest one (the previous answer, or the tool
-    call whose results are newest). The API looks for cached prefixes up to 20 blocks before
+def cache_turns(messages: list[dict[str, Any]]) -> bool:
+    """Breakpoints in the conversation: at its end, so this whole request is written to the
+    cache, and on the message before the newest one (the previous answer, or the tool call
+    whose results are newest). The API looks for cached prefixes up to 20 blocks before
     each breakpoint, so the second one finds what the previous request wrote at its end
     when the conversation was only extended, and otherwise the prefix up to the previous
     answer: when the turn layout drops the previous question's editor snapshot, only that
-    question, its answer and the new question are written again. With the tools' and the
-    system prompt's breakpoints: 4, the API's maximum."""
+    question, its answer and the new question are written again.
+
+    A third one ends the opening exchange (``opening_end``) once the conversation has gone
+    past it: compaction keeps that exchange verbatim when there is room
+    (summary_compaction.py), so the request after a compaction reads it instead of writing
+    it again; marking it on every request keeps that entry alive at no cost. Returns whether
+    it was placed: the caller then leaves out the tools' breakpoint (the system prompt's
+    covers the tools too) to stay within the API's four."""
     if messages:
         messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
     if len(messages) >= 2:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
+    opening = opening_end(messages)
+    if opening is None or opening >= len(messages) - 2:
+        return False
+    messages[opening]["content"][-1]["cache_control"] = EPHEMERAL
+    return True
+
+
+def opening_end(messages: Sequence[dict[str, Any]]) -> int | None:
+    """The index of the message that ends the opening exchange: the first answer that calls
+    no tool, after the first question (and its tool rounds). None before there is one."""
+    for index, message in enumerate(messages):
+        if message["role"] == "assistant" and not any(
+            block.get("type") == "tool_use" for block in message["content"]
+        ):
+            return index
+    return None
 
 
 class StreamState:

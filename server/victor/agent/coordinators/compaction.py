@@ -66,6 +66,24 @@ def keep_always(unit: list[Message]) -> bool:
     return any(m.pinned or m.role == "system" for m in unit)
 
 
+def opening_exchange(messages: Sequence[Message]) -> int:
+    """How many messages open the conversation: its first question up to the first answer
+    that calls no tool (the tool rounds between included); 0 when it does not start with a
+    question (a summary, a system message) or has no such answer yet.
+
+    The summary strategy keeps them verbatim when there is room, editor snapshot included:
+    the question that set the conversation going stays in the model's words, and the request
+    after each compaction reads tools, system prompt and opening from the prompt cache
+    (providers/anthropic_wire.cache_turns marks its end) instead of writing them again.
+    """
+    if not messages or messages[0].role != "user" or messages[0].metadata.get("kind") == "summary":
+        return 0
+    for index, message in enumerate(messages):
+        if message.role == "assistant" and not message.tool_calls:
+            return index + 1
+    return 0
+
+
 def keep_recent_within(
     units: list[list[Message]], budget: int | None, counter: TokenCounter, keep_last: int
 ) -> list[list[Message]]:

@@ -12,6 +12,7 @@ from victor.agent.coordinators.compaction import (
     SemanticCompactionStrategy,
     TaskAwareCompactionStrategy,
     enforce_invariants,
+    opening_exchange,
     strategy_name,
 )
 from victor.agent.coordinators.running_totals import RunningTotals, held_views
@@ -310,14 +311,19 @@ class ContextCoordinator:
             return None
         before_tokens = self.session_tokens(session_id)
         budget = max(64, self.budget.messages_target(overhead) - self.count(incoming))
-        # The history is rewritten, so the prompt cache misses once whatever is kept: drop
-        # the earlier turns' editor snapshots now (stale file text), then let the strategy
-        # compact the rest, decisively. Only shortening old tool output (no model call)
-        # often just fits the target: the whole history is written to the cache again at
-        # 1.25x, every later turn reads more, and the next compaction comes sooner. The
-        # cost bench measured 5-10% more per session that way (docs/design.md, "Compaction").
+        # The history is rewritten, so the prompt cache misses from the opening exchange on
+        # whatever is kept: drop the later turns' editor snapshots now (stale file text),
+        # then let the strategy compact the rest, decisively. Only shortening old tool
+        # output (no model call) often just fits the target: the whole history is written to
+        # the cache again at 1.25x, every later turn reads more, and the next compaction
+        # comes sooner. The cost bench measured 5-10% more per session that way
+        # (docs/design.md, "Compaction"). The opening keeps its snapshot: kept verbatim
+        # (summary strategy), it stays a cached prefix, and the editor views the model holds
+        # are then its own (the next turn sends what changed since).
         metadata = {**ctx.metadata, CONVERSATION_PREFIX: prefix} if prefix else ctx.metadata
-        source = Context(messages=without_editor_context(ctx.messages), metadata=metadata)
+        opening = opening_exchange(ctx.messages)
+        messages = [*ctx.messages[:opening], *without_editor_context(ctx.messages[opening:])]
+        source = Context(messages=messages, metadata=metadata)
         new = await self.compact_context(source, budget=budget, strategy=strategy)
         self._contexts[session_id] = Context(messages=new.messages, metadata={})
         self._running.pop(session_id, None)

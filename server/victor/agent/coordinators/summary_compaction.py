@@ -25,6 +25,7 @@ from victor.agent.coordinators.compaction import (
     group_units,
     keep_always,
     keep_recent_within,
+    opening_exchange,
     strategy_name,
     token_budget,
     token_counter,
@@ -88,7 +89,9 @@ class ConversationPrefix:
 
 
 class SummarizationCompactionStrategy(BaseCompactionStrategy):
-    """Replace older messages with an LLM-written summary; keep the recent ones verbatim.
+    """Replace older messages with an LLM-written summary; keep the recent ones verbatim,
+    and the opening exchange too (``opening_exchange``) while it takes at most
+    ``opening_share`` of the budget and fits beside the recent messages and the summary.
 
     If the summary request fails for any reason, ``fallback`` runs instead (recent messages
     by default) and the result's ``metadata["strategy"]`` says so.
@@ -103,11 +106,13 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         *,
         recent_share: float = 0.5,
         keep_last_n: int = 12,
+        opening_share: float = 1 / 3,
         fallback: ICompactionStrategy | None = None,
     ) -> None:
         self.provider = provider
         self.model = model
         self.recent_share = recent_share
+        self.opening_share = opening_share
         self.keep_last_n = keep_last_n
         self.fallback = fallback or RecentMessagesCompactionStrategy(keep_last_n)
 
@@ -115,14 +120,25 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         counter, budget = token_counter(context), token_budget(context)
         units = group_units(context.messages)
         recent_budget = int(budget * self.recent_share) if budget else None
-        recent = keep_recent_within(units, recent_budget, counter, self.keep_last_n)
+        opening = self._opening(units, context)
+        rest_units = units[len(opening) :]
+        recent = keep_recent_within(rest_units, recent_budget, counter, self.keep_last_n)
+        if opening and budget is not None:
+            room = budget - summary_limit(budget) - counter.messages(flatten_units(recent))
+            if counter.messages(flatten_units(opening)) > room:
+                opening, rest_units = [], units  # no room: summarize it with the rest
+                recent = keep_recent_within(units, recent_budget, counter, self.keep_last_n)
         recent_ids = {id(u[0]) for u in recent}
-        older = [u for u in units if id(u[0]) not in recent_ids]
+        older = [u for u in rest_units if id(u[0]) not in recent_ids]
         if not older:
-            return Context(messages=flatten_units(recent), metadata=dict(context.metadata))
+            kept = flatten_units(opening) + flatten_units(recent)
+            return Context(messages=kept, metadata=dict(context.metadata))
         try:
             summary = await self._summarize(
-                flatten_units(older), context, kept=len(flatten_units(recent))
+                flatten_units(older),
+                context,
+                kept=len(flatten_units(recent)),
+                opening=len(flatten_units(opening)),
             )
         except Exception as exc:  # the user keeps chatting even when the summary fails
             log.warning("summary failed, falling back to %s: %s", strategy_name(self.fallback), exc)
@@ -135,19 +151,42 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         )
         fixed = [u for u in recent if keep_always(u)]
         rest = [u for u in recent if not keep_always(u)]
-        messages = flatten_units(fixed) + [note] + flatten_units(rest)
+        messages = flatten_units(opening) + flatten_units(fixed) + [note] + flatten_units(rest)
         return Context(
             messages=messages,
             metadata={**context.metadata, "strategy": self.name, "summary": summary},
         )
 
-    async def _summarize(self, older: list[Message], context: Context, *, kept: int) -> str:
+    def _opening(self, units: list[list[Message]], context: Context) -> list[list[Message]]:
+        """The units of the opening exchange (compaction.opening_exchange) if it may stay
+        verbatim: at most ``opening_share`` of the budget; the caller checks the room left
+        once the recent messages are chosen."""
+        count = opening_exchange(context.messages)
+        if not count:
+            return []
+        taken, size = [], 0
+        for unit in units:
+            if size >= count:
+                break
+            taken.append(unit)
+            size += len(unit)
+        budget = token_budget(context)
+        if size != count or any(keep_always(u) for u in taken):
+            return []
+        if budget is not None:
+            tokens = token_counter(context).messages(flatten_units(taken))
+            if tokens > budget * self.opening_share:
+                return []
+        return taken
+
+    async def _summarize(
+        self, older: list[Message], context: Context, *, kept: int, opening: int = 0
+    ) -> str:
         budget = token_budget(context)
         if budget is not None and budget < MIN_SUMMARY_TOKENS:
             # No room for a useful summary in the compacted context: not worth a paid call.
             raise ValueError(f"only {budget} tokens left for the summary")
-        # About half the budget: the other half keeps the recent messages verbatim.
-        max_tokens = max(MIN_SUMMARY_TOKENS, min(MAX_SUMMARY_TOKENS, (budget or 4096) // 2))
+        max_tokens = summary_limit(budget)
         # The summary request is a request of its own: what it reads is bounded by the
         # window (minus its answer), not by the budget of the compacted context.
         window = context.metadata.get("context_window")
@@ -155,7 +194,7 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         prefix = context.metadata.get(CONVERSATION_PREFIX)
         if isinstance(prefix, ConversationPrefix) and prefix.model == self.model:
             try:
-                return await self._continue(prefix, context, kept, window, max_tokens)
+                return await self._continue(prefix, context, kept, opening, window, max_tokens)
             except (_NoContinuation, ContextTooLongError, InvalidRequestError) as exc:
                 # what the transcript request does not share; an API that is down or a key
                 # that is refused fails it too, so those go to the fallback strategy
@@ -178,17 +217,17 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         return response.content.strip()
 
     async def _continue(
-        self, prefix: ConversationPrefix, context: Context, kept: int, window: int, limit: int
+        self,
+        prefix: ConversationPrefix,
+        context: Context,
+        kept: int,
+        opening: int,
+        window: int,
+        limit: int,
     ) -> str:
         """The summary as the next answer of the conversation (see the module's doc)."""
         counter = token_counter(context)
-        kept += prefix.turn_messages
-        ask = SUMMARY_REQUEST.format(
-            kept=f"The latest {kept} messages stay as they are; the summary is for what came "
-            "before them, and for what the whole conversation decided. "
-            if kept
-            else ""
-        )
+        ask = SUMMARY_REQUEST.format(kept=kept_note(opening, kept + prefix.turn_messages))
         messages = [*prefix.messages, Message(role="user", content=ask)]
         size = counter.text(prefix.system) + counter.tools(prefix.tools)
         size += counter.messages(messages)
@@ -204,6 +243,33 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         if response.tool_calls or not response.content.strip():
             raise _NoContinuation("the model did not answer with a summary")
         return response.content.strip()
+
+
+def summary_limit(budget: int | None) -> int:
+    """The summary's max_tokens: about half the budget (the other half keeps the recent
+    messages verbatim), within MIN_SUMMARY_TOKENS..MAX_SUMMARY_TOKENS."""
+    return max(MIN_SUMMARY_TOKENS, min(MAX_SUMMARY_TOKENS, (budget or 4096) // 2))
+
+
+def kept_note(opening: int, latest: int) -> str:
+    """What the summary request says stays verbatim, so the summary covers the rest."""
+    if opening and latest:
+        return (
+            f"The first {opening} and the latest {latest} messages stay as they are; the "
+            "summary is for what came between them, and for what the whole conversation "
+            "decided. "
+        )
+    if opening:
+        return (
+            f"The first {opening} messages stay as they are; the summary is for what came "
+            "after them, and for what the whole conversation decided. "
+        )
+    if latest:
+        return (
+            f"The latest {latest} messages stay as they are; the summary is for what came "
+            "before them, and for what the whole conversation decided. "
+        )
+    return ""
 
 
 class _NoContinuation(Exception):
