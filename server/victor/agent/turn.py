@@ -90,8 +90,8 @@ async def run_turn(
         report = await compact_stored(
             o, sid, overhead, incoming=[fresh], force=False, prefix=prefix
         )
-        user = _question(text, pinned, editor, contexts.held_views(sid)) if report else fresh
     if report is not None:
+        user = _question(text, pinned, editor, contexts.held_views(sid))
         reports.append(report)
         yield Compacted(report)
     # The live list, not a copy (per-turn work must not grow with the session): it changes
