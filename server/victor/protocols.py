@@ -63,6 +63,9 @@ EDITOR_CONTEXT = "editor_context"
 #: metadata key: the editor sections the model holds once that message is sent (memory only,
 #: dropped with the editor context; see victor/agent/editor_delta.py)
 EDITOR_VIEWS = "editor_views"
+#: ``Message.metadata["kind"]`` of the note a summary compaction puts in place of what it
+#: summarized (victor/agent/coordinators/summary_compaction.py)
+SUMMARY_KIND = "summary"
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from victor.agent.coordinators.summary_compaction import (
     summary_transcript,
 )
 from victor.agent.orchestrator import AgentOrchestrator
+from victor.agent.prompt_view import prompt_view
 from victor.config.settings import Settings
 from victor.protocols import Message
 
@@ -203,6 +204,14 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
     sent_before = [t for t in _texts(after.body) if "## Open file" in t]
     assert with_buffer == [*sent_before, _texts(next_turn.body)[-1]] and len(with_buffer) == 4
     assert with_buffer[0] == _texts(records[0].body)[0]
+    # victor/prompt says where the breakpoint that outlives compactions sits now
+    view = await prompt_view(orchestrator, {}, orchestrator.session_id)
+    assert view.cache_breakpoints == (
+        "system",
+        "latest summary",
+        "previous request",
+        "last message",
+    )
 
 
 async def _long_session(orchestrator: AgentOrchestrator, turns: int = 6) -> None:

@@ -4,7 +4,7 @@ the request after a compaction reads it from the prompt cache instead of writing
 from __future__ import annotations
 
 from tests.support.model_script import Reply
-from victor.agent.coordinators.compaction import opening_exchange
+from victor.agent.coordinators.compaction import opening_exchange, stable_head
 from victor.agent.coordinators.summary_compaction import (
     CONVERSATION_PREFIX,
     SUMMARY_PREFIX,
@@ -13,7 +13,14 @@ from victor.agent.coordinators.summary_compaction import (
     SummarizationCompactionStrategy,
 )
 from victor.agent.tokens import TokenCounter
-from victor.protocols import EDITOR_CONTEXT, EDITOR_VIEWS, Context, Message, ToolCall
+from victor.protocols import (
+    EDITOR_CONTEXT,
+    EDITOR_VIEWS,
+    SUMMARY_KIND,
+    Context,
+    Message,
+    ToolCall,
+)
 
 TASK = Message(
     "user",
@@ -93,3 +100,38 @@ async def test_an_opening_too_big_for_the_budget_is_summarized_with_the_rest(
     assert result.messages[1:] == messages[-4:]
     (asked,) = [r.body for r in llm.requests_to("/v1/messages")]
     assert "Port the loader" in str(asked["messages"])  # summarized, not lost
+
+
+def _summary(text: str) -> Message:
+    return Message("user", f"{SUMMARY_PREFIX}\n{text}", metadata={"kind": SUMMARY_KIND})
+
+
+async def test_an_earlier_summary_stays_and_the_new_one_follows_it(llm, anthropic) -> None:
+    llm.enqueue(Reply(text="- later: the retries moved to a helper"))
+    earlier = _summary("- decided: asyncio, same retry policy")
+    messages = [TASK, PLAN, earlier, *_turns(8)]
+    assert stable_head(messages) == 3
+    strategy = SummarizationCompactionStrategy(anthropic, "m", keep_last_n=4)
+    context = _context(messages, budget=2000)
+    context.metadata[CONVERSATION_PREFIX] = ConversationPrefix("sys", (), tuple(messages), "m")
+    kept = (await strategy.compact(context)).messages
+    # the earlier summary is not summarized again: it stays where it was (a cached prefix),
+    # the new summary covers only what came after it
+    assert kept[:3] == [TASK, PLAN, earlier]
+    assert kept[3].content.startswith(SUMMARY_PREFIX) and "helper" in kept[3].content
+    assert kept[4:] == messages[-4:]
+    (asked,) = [r.body for r in llm.requests_to("/v1/messages")]
+    assert "The first 3 and the latest 4 messages stay" in str(asked["messages"][-1])
+
+
+async def test_summaries_past_their_share_are_summarized_again_into_one(llm, anthropic) -> None:
+    llm.enqueue(Reply(text="- all of it, in one summary"))
+    piled = [_summary(f"- part {i}: " + "detail " * 120) for i in range(3)]
+    messages = [TASK, PLAN, *piled, *_turns(8)]
+    strategy = SummarizationCompactionStrategy(anthropic, "m", keep_last_n=4)
+    kept = (await strategy.compact(_context(messages, budget=2000))).messages
+    assert kept[:2] == [TASK, PLAN]  # the opening still fits
+    assert not any(note in kept for note in piled)
+    assert kept[2].content.startswith(SUMMARY_PREFIX) and "in one summary" in kept[2].content
+    (asked,) = [r.body for r in llm.requests_to("/v1/messages")]
+    assert "part 0" in str(asked["messages"])  # the old summaries went into the new one

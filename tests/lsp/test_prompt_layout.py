@@ -110,6 +110,9 @@ async def test_every_turn_carries_the_current_file_context_after_cursor_moves(
             assert f"### `app.py` (whole file, {app_lines} lines){UNCHANGED}" in now
             assert "`other.py` (open in the editor): changed since your last view" in now
             assert "\n+BRAND_NEW = 1\n" in now and "def greet" not in now
+    # the breakpoint that outlives compactions: the end of the opening exchange they keep
+    shown = await daemon.request("victor/prompt", {"sessionId": session})
+    assert shown["cacheBreakpoints"][1] == "opening exchange"
     # the system prompt never moved with the cursor or the file
     assert len(set(systems)) == 1 and "Active file" not in systems[0]
     assert not daemon.model.violations

@@ -12,7 +12,7 @@ import pytest
 from tests.providers.helpers import ANTHROPIC_KEY, collect, texts
 from tests.support.model_script import count_prompt_tokens
 from tests.support.model_server import ModelServer, Reply
-from victor.protocols import Message, ToolCall, ToolSpec
+from victor.protocols import SUMMARY_KIND, Message, ToolCall, ToolSpec
 from victor.providers.anthropic import AnthropicProvider
 from victor.providers.errors import (
     AuthenticationError,
@@ -189,6 +189,48 @@ async def test_the_opening_exchange_keeps_its_own_breakpoint_for_after_a_compact
     # before the conversation is past its opening, the tools keep their breakpoint
     await claude.chat(opening, model=MODEL, system="sys", tools=[READ_FILE])
     assert "cache_control" in model_server.requests[2].body["tools"][0]
+
+
+async def test_after_a_compaction_the_latest_summary_keeps_the_breakpoint(
+    claude: AnthropicProvider, model_server: ModelServer
+) -> None:
+    """The opening and each compaction's summary stay as they are (summary_compaction.py):
+    the breakpoint moves to the latest summary, even inside a merged user message, so the
+    next compaction reads everything up to it."""
+    opening = [
+        Message("user", "The task: " + "port the loader to asyncio " * 400),
+        Message("assistant", "Understood."),
+    ]
+    first = Message("user", "[Summary]\n- asyncio chosen", metadata={"kind": SUMMARY_KIND})
+    after_first = [*opening, first, Message("user", "one"), Message("assistant", "Echo: one")]
+    await claude.chat(
+        [*after_first, Message("user", "two")], model=MODEL, system="sys", tools=[READ_FILE]
+    )
+    body = model_server.requests[0].body
+    merged = body["messages"][2]  # the summary and the question after it: one user message
+    assert [b["text"] for b in merged["content"]] == [first.content, "one"]
+    assert "cache_control" in merged["content"][0] and "cache_control" not in merged["content"][1]
+    assert "cache_control" not in body["messages"][1]["content"][-1]
+    assert "cache_control" not in body["tools"][0]
+    # the next compaction keeps the first summary and adds its own after it
+    second = Message("user", "[Summary]\n- retries moved", metadata={"kind": SUMMARY_KIND})
+    answer = await claude.chat(
+        [*opening, first, second, Message("assistant", "ok"), Message("user", "three")],
+        model=MODEL,
+        system="sys",
+        tools=[READ_FILE],
+    )
+    sent = model_server.requests[1].body
+    through_first = count_prompt_tokens(
+        {
+            **sent,
+            "messages": [
+                *sent["messages"][:2],
+                {"role": "user", "content": [merged["content"][0]]},
+            ],
+        }
+    )
+    assert answer.usage.cache_read_tokens == through_first
 
 
 async def test_overloaded_then_success_is_retried_transparently(

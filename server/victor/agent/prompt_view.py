@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from victor.agent.coordinators.compaction import opening_exchange
+from victor.agent.coordinators.compaction import is_summary, stable_head
 from victor.agent.coordinators.prompt_coordinator import Contribution
 from victor.agent.editor_delta import editor_turn
 
@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from victor.agent.orchestrator import AgentOrchestrator
 
 # Where the Anthropic provider puts its four breakpoints in each layout (anthropic.py): in the
-# turn layout the end of the opening exchange takes the tools' once the conversation is past it.
+# turn layout the end of what compaction keeps as it is (the opening exchange, or the latest
+# summary after it) takes the tools' once the conversation is past it.
 TURN_BREAKPOINTS = ("tools", "system", "previous request", "last message")
-PAST_OPENING_BREAKPOINTS = ("system", "opening exchange", "previous request", "last message")
 LEGACY_BREAKPOINTS = ("tools", "system (stable part)", "message before the newest")
 
 
@@ -73,7 +73,9 @@ async def prompt_view(
     if session_id and contexts.has_session(session_id):
         held = contexts.held_views(session_id)
         history = contexts.get_context(session_id).messages
-        if 0 < opening_exchange(history) < len(history) and blocks:
-            breakpoints = PAST_OPENING_BREAKPOINTS
+        head = stable_head(history)
+        if 0 < head < len(history) and blocks:
+            kept = "latest summary" if is_summary(history[head - 1]) else "opening exchange"
+            breakpoints = ("system", kept, "previous request", "last message")
     editor = editor_turn(layout.editor_contributions, held).text
     return PromptView("turn", blocks, editor, parts, breakpoints)

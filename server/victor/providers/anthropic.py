@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from victor.protocols import Message, ToolCall, ToolSpec
+from victor.protocols import SUMMARY_KIND, Message, ToolCall, ToolSpec
 from victor.providers.anthropic_wire import (
     EPHEMERAL,
     StreamState,
@@ -166,7 +166,7 @@ class AnthropicProvider(Provider):
         if cacheable and is_legacy_layout(system):
             cache_prefix(converted)
         elif cacheable:
-            opening_marked = cache_turns(converted)
+            opening_marked = cache_turns(converted, latest_summary(messages))
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
         system_marked = False
         if system:
@@ -331,3 +331,12 @@ class AnthropicProvider(Provider):
 
 async def _close(client: Any) -> None:
     await client.close()
+
+
+def latest_summary(messages: Sequence[Message]) -> str | None:
+    """The text of the latest compaction summary note (``SUMMARY_KIND``), if any: where the
+    part of the conversation that compaction keeps as it is ends (``cache_turns``)."""
+    for message in reversed(messages):
+        if message.role == "user" and message.metadata.get("kind") == SUMMARY_KIND:
+            return message.content
+    return None

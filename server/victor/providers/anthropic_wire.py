@@ -79,7 +79,7 @@ def cache_prefix(messages: list[dict[str, Any]]) -> None:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
 
 
-def cache_turns(messages: list[dict[str, Any]]) -> bool:
+def cache_turns(messages: list[dict[str, Any]], head_text: str | None = None) -> bool:
     """Breakpoints in the conversation: at its end, so this whole request is written to the
     cache, and on the message before the newest one (the previous answer, or the tool call
     whose results are newest). The API looks for cached prefixes up to 20 blocks before
@@ -88,21 +88,35 @@ def cache_turns(messages: list[dict[str, Any]]) -> bool:
     answer: when the turn layout drops the previous question's editor snapshot, only that
     question, its answer and the new question are written again.
 
-    A third one ends the opening exchange (``opening_end``) once the conversation has gone
-    past it: compaction keeps that exchange verbatim when there is room
-    (summary_compaction.py), so the request after a compaction reads it instead of writing
-    it again; marking it on every request keeps that entry alive at no cost. Returns whether
-    it was placed: the caller then leaves out the tools' breakpoint (the system prompt's
-    covers the tools too) to stay within the API's four."""
+    A third one ends the part compaction keeps as it is (summary_compaction.py): the text
+    block ``head_text`` (the latest compaction's summary note, which follows the opening
+    exchange and earlier summaries) or, before any compaction, the opening exchange
+    (``opening_end``), once the conversation has gone past it. The request after a
+    compaction then reads that part instead of writing it again; marking it on every
+    request keeps that entry alive at no cost. Returns whether it was placed: the caller
+    then leaves out the tools' breakpoint (the system prompt's covers the tools too) to stay
+    within the API's four."""
     if messages:
         messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
     if len(messages) >= 2:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
-    opening = opening_end(messages)
-    if opening is None or opening >= len(messages) - 2:
+    head = _text_block(messages, head_text) if head_text else None
+    if head is None:
+        opening = opening_end(messages)
+        head = (opening, -1) if opening is not None else None
+    if head is None or head[0] >= len(messages) - 2:
         return False
-    messages[opening]["content"][-1]["cache_control"] = EPHEMERAL
+    messages[head[0]]["content"][head[1]]["cache_control"] = EPHEMERAL
     return True
+
+
+def _text_block(messages: Sequence[dict[str, Any]], text: str) -> tuple[int, int] | None:
+    """(message, block) of the last text block that is exactly ``text``."""
+    for index in range(len(messages) - 1, -1, -1):
+        for block_index, block in enumerate(messages[index]["content"]):
+            if block.get("type") == "text" and block.get("text") == text:
+                return index, block_index
+    return None
 
 
 def opening_end(messages: Sequence[dict[str, Any]]) -> int | None:

@@ -26,11 +26,12 @@ from victor.agent.coordinators.compaction import (
     keep_always,
     keep_recent_within,
     opening_exchange,
+    stable_head,
     strategy_name,
     token_budget,
     token_counter,
 )
-from victor.protocols import Context, ICompactionStrategy, Message, ToolSpec
+from victor.protocols import SUMMARY_KIND, Context, ICompactionStrategy, Message, ToolSpec
 from victor.providers.base import Provider, SystemPrompt
 from victor.providers.errors import ContextTooLongError, InvalidRequestError
 
@@ -90,8 +91,9 @@ class ConversationPrefix:
 
 class SummarizationCompactionStrategy(BaseCompactionStrategy):
     """Replace older messages with an LLM-written summary; keep the recent ones verbatim,
-    and the opening exchange too (``opening_exchange``) while it takes at most
-    ``opening_share`` of the budget and fits beside the recent messages and the summary.
+    and the stable head too (the opening exchange and earlier compactions' summaries,
+    ``stable_head``) while it takes at most ``opening_share`` of the budget and fits beside
+    the recent messages and the summary: the new summary goes after the earlier ones.
 
     If the summary request fails for any reason, ``fallback`` runs instead (recent messages
     by default) and the result's ``metadata["strategy"]`` says so.
@@ -120,14 +122,14 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         counter, budget = token_counter(context), token_budget(context)
         units = group_units(context.messages)
         recent_budget = int(budget * self.recent_share) if budget else None
-        opening = self._opening(units, context)
-        rest_units = units[len(opening) :]
-        recent = keep_recent_within(rest_units, recent_budget, counter, self.keep_last_n)
-        if opening and budget is not None:
+        for opening in self._heads(units, context):  # the longest that leaves room
+            rest_units = units[len(opening) :]
+            recent = keep_recent_within(rest_units, recent_budget, counter, self.keep_last_n)
+            if not opening or budget is None:
+                break
             room = budget - summary_limit(budget) - counter.messages(flatten_units(recent))
-            if counter.messages(flatten_units(opening)) > room:
-                opening, rest_units = [], units  # no room: summarize it with the rest
-                recent = keep_recent_within(units, recent_budget, counter, self.keep_last_n)
+            if counter.messages(flatten_units(opening)) <= room:
+                break
         recent_ids = {id(u[0]) for u in recent}
         older = [u for u in rest_units if id(u[0]) not in recent_ids]
         if not older:
@@ -147,7 +149,7 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
             result.metadata["fallback_reason"] = str(exc)
             return result
         note = Message(
-            role="user", content=f"{SUMMARY_PREFIX}\n{summary}", metadata={"kind": "summary"}
+            role="user", content=f"{SUMMARY_PREFIX}\n{summary}", metadata={"kind": SUMMARY_KIND}
         )
         fixed = [u for u in recent if keep_always(u)]
         rest = [u for u in recent if not keep_always(u)]
@@ -157,11 +159,20 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
             metadata={**context.metadata, "strategy": self.name, "summary": summary},
         )
 
-    def _opening(self, units: list[list[Message]], context: Context) -> list[list[Message]]:
-        """The units of the opening exchange (compaction.opening_exchange) if it may stay
-        verbatim: at most ``opening_share`` of the budget; the caller checks the room left
-        once the recent messages are chosen."""
-        count = opening_exchange(context.messages)
+    def _heads(self, units: list[list[Message]], context: Context) -> list[list[list[Message]]]:
+        """What may stay as it is at the start, longest first, within ``opening_share`` of
+        the budget: the stable head (the opening exchange and earlier summaries,
+        ``compaction.stable_head``), the opening exchange alone (the earlier summaries are
+        then summarized again, into one), nothing. ``compact`` takes the first that leaves
+        room for the recent messages and the summary."""
+        counts = dict.fromkeys((stable_head(context.messages), opening_exchange(context.messages)))
+        heads = [self._leading_units(units, count, context) for count in counts]
+        return [head for head in heads if head] + [[]]
+
+    def _leading_units(
+        self, units: list[list[Message]], count: int, context: Context
+    ) -> list[list[Message]]:
+        """The first units holding exactly ``count`` messages, if they may stay verbatim."""
         if not count:
             return []
         taken, size = [], 0
@@ -170,9 +181,9 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
                 break
             taken.append(unit)
             size += len(unit)
-        budget = token_budget(context)
         if size != count or any(keep_always(u) for u in taken):
             return []
+        budget = token_budget(context)
         if budget is not None:
             tokens = token_counter(context).messages(flatten_units(taken))
             if tokens > budget * self.opening_share:
