@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { AgentChatState, defaultChatMode } from './agentChat';
 import type { AgentReviewController } from './agentReviewUi';
-import { VictorClient, errorCode, errorMessage, type ServerState } from './client';
+import { VictorClient, type ServerState } from './client';
 import { applyCodeToSelection, insertAtCursor } from './codeActions';
 import { EditorTracker, describeEditor, editorContextParams, workspaceFolderFor } from './editorContext';
+import { errorCode, errorKind, errorMessage } from './errors';
 import { ErrorCodes, compactNotice, type ChatMode, type ChatResult, type SessionDetail, type StatusResult } from './protocol';
 import { StreamAccumulator, describeToolCall } from './stream';
 import type {
@@ -491,12 +492,4 @@ function describeResult(result: ChatResult | undefined): string | undefined {
 
 function isCancellation(error: unknown): boolean {
   return error instanceof vscode.CancellationError || (error instanceof Error && error.name === 'Canceled');
-}
-
-function errorKind(error: unknown): string | undefined {
-  if (error && typeof error === 'object' && 'data' in error) {
-    const data = (error as { data?: { kind?: unknown } }).data;
-    if (data && typeof data.kind === 'string') return data.kind;
-  }
-  return undefined;
 }

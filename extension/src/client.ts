@@ -17,6 +17,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { RestartPolicy } from './backoff';
+import { errorMessage } from './errors';
 import { inlineCompletionMiddleware } from './inlineCompletions';
 import { showMessageRequest } from './messageRequest';
 import { ServerInstaller, ServerSetupError } from './serverInstall';
@@ -559,21 +560,6 @@ async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Pro
   } catch {
     return undefined;
   }
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
-  return String(error);
-}
-
-/** JSON-RPC error code of a failed request, if any. */
-export function errorCode(error: unknown): number | undefined {
-  if (error && typeof error === 'object' && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === 'number' ? code : undefined;
-  }
-  return undefined;
 }
 
 export { SERVER_SETTING_KEYS };
