@@ -3,7 +3,7 @@
 // WorkspaceEdit file operations. Each returns an error message instead of throwing.
 import * as vscode from 'vscode';
 import { minimalReplacement, type FileState } from './agentReview';
-import { errorMessage } from './client';
+import { errorMessage } from './errors';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 

@@ -17,8 +17,8 @@ import {
   type FileState,
   type UndoStep,
 } from './agentReview';
-import { errorMessage } from './client';
 import { proposals } from './codeActions';
+import { errorMessage } from './errors';
 import { ErrorCodes, type ReviewChange, type ReviewChangesParams, type ReviewChangesResult } from './protocol';
 
 /** Diffs opened at once when a review starts (the list's "Show diff" button opens the rest). */

@@ -3,7 +3,8 @@
 // list itself lives with the server (the user's config directory); pure logic in
 // commandAllowlist.ts.
 import * as vscode from 'vscode';
-import { VictorClient, errorCode, errorMessage } from './client';
+import type { VictorClient } from './client';
+import { errorCode, errorMessage } from './errors';
 import {
   allowedMessage,
   allowlistEntries,

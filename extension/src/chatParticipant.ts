@@ -1,7 +1,8 @@
 // `@victor` in VS Code's native chat, where that API exists (guarded: the extension works without it).
 import * as vscode from 'vscode';
-import { VictorClient, errorMessage } from './client';
+import type { VictorClient } from './client';
 import { EditorTracker, editorContextParams } from './editorContext';
+import { errorMessage } from './errors';
 import { StreamAccumulator, describeToolCall } from './stream';
 
 interface VictorResultMetadata {

@@ -1,24 +1,16 @@
-// The language client: starts `python -m victor`, restarts it after a crash with backoff,
-// and exposes Victor's custom methods with typed helpers.
+// The language client as the rest of the extension sees it: starts `python -m victor`,
+// restarts it after a crash with backoff, reports its state and status, and exposes Victor's
+// custom methods with typed helpers. How the LanguageClient itself is set up (process,
+// settings middleware) is in languageClient.ts; which Python runs it, in pythonInterpreter.ts.
 import { randomUUID } from 'node:crypto';
-import * as os from 'node:os';
 import * as vscode from 'vscode';
-import {
-  CloseAction,
-  DidChangeConfigurationNotification,
-  ErrorAction,
-  LanguageClient,
-  MessageType,
-  ProgressType,
-  ShowMessageNotification,
-  ShowMessageRequest,
-  State,
-  type LanguageClientOptions,
-  type ServerOptions,
-} from 'vscode-languageclient/node';
+import { ProgressType, ShowMessageRequest, State, type LanguageClient } from 'vscode-languageclient/node';
 import { RestartPolicy } from './backoff';
-import { inlineCompletionMiddleware } from './inlineCompletions';
+import { errorMessage } from './errors';
+import { ExplanationEchoes } from './explanationEcho';
+import { createLanguageClient, takeOverShowMessage } from './languageClient';
 import { showMessageRequest } from './messageRequest';
+import { resolveInterpreter, serverInterpreter } from './pythonInterpreter';
 import { ServerInstaller, ServerSetupError } from './serverInstall';
 import {
   Methods,
@@ -38,17 +30,7 @@ import {
   type EditorContextParams,
   type ReviewChangesResult,
 } from './protocol';
-import {
-  SERVER_SETTING_KEYS,
-  serverArgs,
-  chooseInterpreter,
-  insideAny,
-  explicitServerSettings,
-  serverEnv,
-  type ApiKeyProvider,
-  type Interpreter,
-  type ServerSettingKey,
-} from './settings';
+import type { ApiKeyProvider } from './settings';
 
 export const SECRET_KEYS: Record<ApiKeyProvider, string> = {
   anthropic: 'victor.apiKey.anthropic',
@@ -73,8 +55,8 @@ export class VictorClient implements vscode.Disposable {
   private interpreterCommand: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly installer: ServerInstaller;
-  /** `window/showMessage` texts that repeat an explanation already shown in the chat view. */
-  private readonly shownExplanations = new Map<string, number>();
+  /** Explanations shown in the chat view, whose `window/showMessage` copy is skipped. */
+  private readonly explanationEchoes = new ExplanationEchoes();
   /** Whether an explanation will be seen in the chat view (set by the extension). */
   explanationVisible: () => boolean = () => false;
   /** Answers `victor/reviewChanges` (set by the extension: agentReviewUi.ts). */
@@ -176,7 +158,7 @@ export class VictorClient implements vscode.Disposable {
     if (generation !== this.generation) return;
     this.lastError = undefined;
     this.policy.started();
-    this.takeOverShowMessage(client);
+    takeOverShowMessage(client, this.explanationEchoes);
     this.setState('running');
     void this.refreshStatus();
   }
@@ -258,27 +240,7 @@ export class VictorClient implements vscode.Disposable {
 
   private async createClient(generation: number): Promise<LanguageClient> {
     const folder = vscode.workspace.workspaceFolders?.[0];
-    const config = vscode.workspace.getConfiguration('victor', folder?.uri);
-    const configured = config.get<string | null>('pythonPath');
-    // Workspace trust: in an untrusted workspace no interpreter from inside it (a repository's
-    // .vscode/settings.json or .venv must not choose what runs); chooseInterpreter then falls
-    // back to the default, which the installer replaces with the bundled environment.
-    const trustInputs = {
-      trusted: vscode.workspace.isTrusted,
-      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
-      platform: process.platform,
-    };
-    const chosen = configured?.trim()
-      ? chooseInterpreter({ configured, workspaceFolder: folder?.uri.fsPath, home: os.homedir(), ...trustInputs })
-      : undefined;
-    const interpreter = await this.installer.resolve(
-      chosen && chosen.source !== 'default' ? chosen : undefined,
-      async () => {
-        const found = await pythonExtensionInterpreter(folder?.uri);
-        return found && !trustInputs.trusted && insideAny(found, trustInputs.workspaceFolders) ? undefined : found;
-      },
-      () => resolveInterpreter(configured, folder),
-    );
+    const interpreter = await serverInterpreter(this.installer, folder);
     this.interpreterCommand = interpreter.command;
     this.output.info(`Server: ${interpreter.description}`);
     const keys: Partial<Record<ApiKeyProvider, string>> = {};
@@ -286,91 +248,27 @@ export class VictorClient implements vscode.Disposable {
       const key = await this.context.secrets.get(SECRET_KEYS[provider]);
       if (key) keys[provider] = key;
     }
-    const env = serverEnv(process.env, keys);
-    const args = serverArgs(process.env.VICTOR_SERVER_DEBUG_PORT);
-    this.output.info(
-      `Starting ${interpreter.command} ${args.join(' ')} (interpreter from ${interpreter.source})` +
-        (keys.anthropic || keys.openai ? ' with the API key from the secret storage' : ''),
-    );
-    const serverOptions: ServerOptions = {
-      command: interpreter.command,
-      args,
-      options: { env, cwd: folder?.uri.scheme === 'file' ? folder.uri.fsPath : os.homedir() },
-      // `transport` left unset on purpose: TransportKind.stdio would append `--stdio`.
-    };
-    const inspector = (scope: vscode.Uri | undefined) => {
-      const section = vscode.workspace.getConfiguration('victor', scope);
-      return (key: ServerSettingKey) => section.inspect(key);
-    };
-    const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
-      synchronize: { configurationSection: 'victor' },
-      outputChannel: this.output,
-      traceOutputChannel: this.traceOutput,
-      // trustedWorkspace: VS Code's workspace trust; false (Restricted Mode) keeps the server in
-      // limited mode: no formatter or other program from the workspace (docs/security.md).
-      // victor.agentReview: agent turns' changes come as victor/reviewChanges (agentReviewUi.ts).
-      initializationOptions: {
-        ...explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted),
-        trustedWorkspace: vscode.workspace.isTrusted,
-        victor: { agentReview: true },
+    const client = createLanguageClient({
+      folder,
+      interpreter,
+      keys,
+      output: this.output,
+      traceOutput: this.traceOutput,
+      current: () => (generation === this.generation ? this.client : undefined),
+      closed: () => {
+        this.lastError = 'The server process exited.';
+        // Defer: the client finishes its own clean-up first.
+        setTimeout(() => this.crashed(generation), 0);
       },
-      // Reported (once per start) by the crash handling below instead of a pop-up per attempt.
-      initializationFailedHandler: (error) => {
-        this.output.error(`Server initialization failed: ${errorMessage(error)}`);
-        return false;
-      },
-      errorHandler: {
-        error: (_error, _message, count) => ({
-          action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
-          handled: true,
-        }),
-        closed: () => {
-          this.lastError = 'The server process exited.';
-          // Defer: the client finishes its own clean-up first.
-          setTimeout(() => this.crashed(generation), 0);
-          return { action: CloseAction.DoNotRestart, handled: true };
-        },
-      },
-      middleware: {
-        ...inlineCompletionMiddleware,
-        workspace: {
-          // Push the same explicit settings the server would pull (the server re-pulls anyway;
-          // the payload is its fallback), never the defaults or the client-only keys.
-          didChangeConfiguration: async () => {
-            if (generation !== this.generation || !this.client) return;
-            await this.client.sendNotification(DidChangeConfigurationNotification.type, {
-              settings: { victor: explicitServerSettings(inspector(folder?.uri), vscode.workspace.isTrusted) },
-            });
-          },
-          // Answer `workspace/configuration` for the `victor` section with the explicitly set
-          // server settings only (see explicitServerSettings); other sections as usual.
-          configuration: async (params, token, next) => {
-            const items = params.items;
-            if (!items.some((i) => i.section === 'victor')) return next(params, token);
-            const others = await next({ items: items.filter((i) => i.section !== 'victor') }, token);
-            if (!Array.isArray(others)) return others;
-            let j = 0;
-            return items.map((item) => {
-              if (item.section !== 'victor') return others[j++];
-              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
-              return explicitServerSettings(inspector(scope), vscode.workspace.isTrusted);
-            });
-          },
-        },
-      },
-    };
-    const client = new LanguageClient('victor', 'Victor', serverOptions, clientOptions);
+    });
     client.onNotification(Methods.contextUsage, (params: ContextUsageNotification) => {
       if (generation === this.generation) this.contextUsageEmitter.fire(params);
     });
     client.onNotification(Methods.explanation, (params: ExplanationNotification) => {
       if (generation !== this.generation) return;
-      // The server repeats it as window/showMessage "title\n\nmarkdown" for clients without a
-      // chat view: skip that copy when the chat view shows it.
-      if (this.explanationVisible()) {
-        this.shownExplanations.set(`${params.title ?? ''}\n\n${params.markdown ?? ''}`, Date.now());
-      }
+      // The server repeats it as window/showMessage for clients without a chat view: skip
+      // that copy when the chat view shows it (explanationEcho.ts).
+      if (this.explanationVisible()) this.explanationEchoes.remember(params.title, params.markdown, Date.now());
       this.explanationEmitter.fire(params);
     });
     client.onRequest(Methods.reviewChanges, (params: unknown, token: vscode.CancellationToken) => {
@@ -400,25 +298,6 @@ export class VictorClient implements vscode.Disposable {
     const params: SetTrustParams = { trusted: true };
     await this.client.sendNotification(Methods.setTrust, params);
     await this.refreshStatus();
-  }
-
-  /** Replaces the client's window/showMessage handler (same behaviour, minus duplicates). */
-  private takeOverShowMessage(client: LanguageClient): void {
-    client.onNotification(ShowMessageNotification.type, (params) => {
-      const now = Date.now();
-      for (const [text, at] of this.shownExplanations) if (now - at > 30_000) this.shownExplanations.delete(text);
-      if (params.type === MessageType.Info && this.shownExplanations.delete(params.message)) return;
-      switch (params.type) {
-        case MessageType.Error:
-          void vscode.window.showErrorMessage(params.message);
-          break;
-        case MessageType.Warning:
-          void vscode.window.showWarningMessage(params.message);
-          break;
-        default:
-          void vscode.window.showInformationMessage(params.message);
-      }
-    });
   }
 
   async refreshStatus(): Promise<StatusResult | undefined> {
@@ -511,69 +390,3 @@ export class VictorClient implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 }
-
-/** `victor.pythonPath`, else the Python extension's interpreter, else python3. */
-export async function resolveInterpreter(
-  configured: string | null | undefined,
-  folder: vscode.WorkspaceFolder | undefined,
-): Promise<Interpreter> {
-  let fromExtension: string | undefined;
-  if (!configured?.trim()) {
-    fromExtension = await pythonExtensionInterpreter(folder?.uri);
-  }
-  return chooseInterpreter({
-    configured: configured ?? null,
-    pythonExtension: fromExtension ?? null,
-    workspaceFolder: folder?.uri.fsPath,
-    home: os.homedir(),
-    platform: process.platform,
-    trusted: vscode.workspace.isTrusted,
-    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
-  });
-}
-
-interface PythonExtensionApi {
-  environments?: {
-    getActiveEnvironmentPath?(resource?: vscode.Uri): { path?: string } | undefined;
-    resolveEnvironment?(env: { path?: string } | string): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
-  };
-  settings?: {
-    getExecutionDetails?(resource?: vscode.Uri): { execCommand?: string[] } | undefined;
-  };
-}
-
-async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Promise<string | undefined> {
-  const extension = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
-  if (!extension) return undefined;
-  try {
-    const api = extension.isActive ? extension.exports : await extension.activate();
-    const envPath = api?.environments?.getActiveEnvironmentPath?.(resource);
-    if (envPath?.path && api.environments?.resolveEnvironment) {
-      const resolved = await api.environments.resolveEnvironment(envPath);
-      const executable = resolved?.executable?.uri?.fsPath;
-      if (executable) return executable;
-    }
-    const exec = api?.settings?.getExecutionDetails?.(resource)?.execCommand;
-    if (exec && exec.length > 0 && exec[0]) return exec[0];
-    return envPath?.path;
-  } catch {
-    return undefined;
-  }
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
-  return String(error);
-}
-
-/** JSON-RPC error code of a failed request, if any. */
-export function errorCode(error: unknown): number | undefined {
-  if (error && typeof error === 'object' && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === 'number' ? code : undefined;
-  }
-  return undefined;
-}
-
-export { SERVER_SETTING_KEYS };

@@ -1,6 +1,7 @@
 // Commands contributed in package.json.
 import * as vscode from 'vscode';
-import { SECRET_KEYS, VictorClient, errorMessage, errorCode } from './client';
+import { SECRET_KEYS, type VictorClient } from './client';
+import { errorCode, errorMessage } from './errors';
 import type { ChatViewProvider } from './chatView';
 import { previewAndApply, toWorkspaceEdit } from './codeActions';
 import { EditorTracker, editorContextParams, inWorkspace, toPosition, toRange } from './editorContext';
