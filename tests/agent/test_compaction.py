@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.model_server import ModelServer
 from victor.agent.coordinators.compaction import (
     RecentMessagesCompactionStrategy,
     SemanticCompactionStrategy,
     TaskAwareCompactionStrategy,
+    is_summary,
+    stable_head,
 )
 from victor.agent.coordinators.context_coordinator import ContextCoordinator
-from victor.protocols import Context, Message, ToolCall
+from victor.agent.coordinators.summary_compaction import (
+    SUMMARY_PREFIX,
+    SummarizationCompactionStrategy,
+)
+from victor.protocols import SUMMARY_KIND, Context, Message, ToolCall
+from victor.providers.anthropic import AnthropicProvider
 
 
 @st.composite
@@ -119,3 +130,47 @@ async def test_a_single_huge_message_is_truncated_not_raised():
     result = await coordinator.compact_context(Context(messages=[Message("user", "y" * 100_000)]))
     assert "cut to fit" in result.messages[0].content
     assert coordinator.count(result.messages) <= 1000 + 64
+
+
+@pytest.fixture(scope="module")
+def summary_server() -> Iterator[ModelServer]:
+    """One model server for every example (hypothesis runs many in one test)."""
+    with ModelServer() as server:
+        yield server
+
+
+@st.composite
+def with_head(draw):
+    """A conversation that may open with a question and its answer, then earlier summaries."""
+    head: list[Message] = []
+    if draw(st.booleans()):
+        head += [
+            Message("user", "the task " + draw(st.text(max_size=300))),
+            Message("assistant", "ok"),
+        ]
+    for i in range(draw(st.integers(0, 3))):
+        text = f"{SUMMARY_PREFIX}\n- part {i} " + draw(st.text(max_size=300))
+        head.append(Message("user", text, metadata={"kind": SUMMARY_KIND}))
+    return head + draw(conversations())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(with_head(), st.integers(400, 6000))
+async def test_the_summary_strategy_keeps_the_invariants_and_its_head(
+    summary_server, messages, window
+):
+    provider = AnthropicProvider(api_key="test-key", base_url=summary_server.url)
+    coordinator = ContextCoordinator(
+        compaction_strategy=SummarizationCompactionStrategy(provider, "m")
+    )
+    coordinator.configure(window=window, threshold=0.75, target=0.5)
+    budget = coordinator.budget.messages_target(0)
+    result = (await coordinator.compact_context(Context(messages=list(messages)))).messages
+    _check(messages, result, budget, coordinator.counter)
+    # what stays at the start is the original head, unchanged, and in order; at most one
+    # new summary follows it
+    head = stable_head(messages)
+    kept = next((n for n in range(head, 0, -1) if result[:n] == messages[:n]), 0)
+    notes = [m for m in result[kept:] if is_summary(m)]
+    assert len(notes) <= 1
+    assert all(is_summary(m) for m in result[:kept] if m.role == "user" and m is not messages[0])
