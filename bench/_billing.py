@@ -12,7 +12,10 @@ import _common  # noqa: F401 - puts the repository on sys.path (tests.support)
 
 from tests.support.model_cache import estimate_tokens, prompt_segments
 from victor.agent.cache_keeper import KEEP_WARM_NOTE
-from victor.agent.coordinators.summary_compaction import SUMMARY_SYSTEM_PROMPT
+from victor.agent.coordinators.summary_compaction import (
+    SUMMARY_REQUEST_START,
+    SUMMARY_SYSTEM_PROMPT,
+)
 
 
 @dataclass
@@ -124,16 +127,23 @@ def _is_summary(body: dict[str, Any]) -> bool:
     return SUMMARY_SYSTEM_PROMPT[:40] in json.dumps(system)
 
 
-def prefix_shares(session: Any) -> list[tuple[int, int]]:
-    """Per request (after the first, outside compaction turns and summaries): the bytes of
-    its raw body that are a byte-identical prefix of the previous chat request, and its size."""
+def _asks_for_summary(body: dict[str, Any]) -> bool:
+    """A summary request that continues the conversation (its last message asks for it)."""
+    messages = body.get("messages") or []
+    return bool(messages) and SUMMARY_REQUEST_START in json.dumps(messages[-1])
+
+
+def prefix_shares(session: Any, *, compaction_turns: bool = False) -> list[tuple[int, int]]:
+    """Per chat request (after the first; outside compaction turns, or only in them with
+    ``compaction_turns``; summary requests left out): the bytes of its raw body that are a
+    byte-identical prefix of the previous chat request, and its size."""
     shares: list[tuple[int, int]] = []
     previous: bytes | None = None
     for rec in session.requests:
-        if _is_summary(rec["body"]):
-            continue
+        if _is_summary(rec["body"]) or _asks_for_summary(rec["body"]):
+            continue  # not a chat request (a summary's is not streamed, for one)
         raw = rec["raw_body"].encode()
-        if previous is not None and rec["turn"] not in session.compacted_turns:
+        if previous is not None and (rec["turn"] in session.compacted_turns) == compaction_turns:
             shares.append((_common_prefix(previous, raw), len(raw)))
         previous = raw
     return shares

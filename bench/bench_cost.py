@@ -378,6 +378,14 @@ async def main() -> None:
         f"that are a prefix of the previous request: {overall:.1f}% of all bytes, median "
         f"request {median:.1f}%, lowest {low:.1f}%; compacted on turns {openai.compacted_turns}"
     )
+    # After a compaction the conversation is rewritten; what a local server can still reuse
+    # is the part compaction keeps as it is (tools, system prompt, opening, earlier summaries).
+    rewritten = prefix_shares(openai, compaction_turns=True)
+    kept = 100 * sum(same for same, _ in rewritten) / max(1, sum(size for _, size in rewritten))
+    print(
+        f"  in the compaction turns ({len(rewritten)} requests): {kept:.1f}% of the bytes "
+        "prefix the previous request"
+    )
     turn = bills["turn"]
     read = 100 * turn.read_share
     vs_bound = turn.cost / bound.cost
@@ -427,6 +435,12 @@ async def main() -> None:
             ">= 90 %",
             c.check(overall, 90, at_most=False),
             note=f"median request {median:.1f} %, lowest {low:.1f} %",
+        ),
+        c.Figure(
+            "openai",
+            "bytes that prefix the previous request in compaction turns",
+            round(kept, 1),
+            "%",
         ),
     ]
     details = {
