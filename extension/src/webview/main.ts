@@ -13,6 +13,8 @@ import type {
 } from '../webviewProtocol';
 import { agentParts, modeToggle, renderMode, toolOutput } from './agent';
 import { h } from './dom';
+import { meterText, roleLabel, sessionMeta, statusText } from './format';
+import { ICONS } from './icons';
 import './styles.css';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
@@ -21,41 +23,6 @@ const vscode = acquireVsCodeApi();
 const post = (message: FromWebview) => vscode.postMessage(message);
 const md = createMarkdown();
 const sanitize = makeSanitizer(DOMPurify(window));
-
-// ---------------------------------------------------------------- DOM helpers
-
-const SVG_NS = 'http://www.w3.org/2000/svg';
-/** A 16×16 line icon from path data (drawn with currentColor). */
-function icon(paths: string[], filled = false): SVGSVGElement {
-  const svg = document.createElementNS(SVG_NS, 'svg');
-  svg.setAttribute('viewBox', '0 0 16 16');
-  svg.setAttribute('width', '16');
-  svg.setAttribute('height', '16');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.classList.add('icon');
-  for (const d of paths) {
-    const p = document.createElementNS(SVG_NS, 'path');
-    p.setAttribute('d', d);
-    if (filled) p.setAttribute('fill', 'currentColor');
-    else {
-      p.setAttribute('fill', 'none');
-      p.setAttribute('stroke', 'currentColor');
-      p.setAttribute('stroke-width', '1.4');
-      p.setAttribute('stroke-linecap', 'round');
-      p.setAttribute('stroke-linejoin', 'round');
-    }
-    svg.append(p);
-  }
-  return svg;
-}
-
-const ICONS = {
-  send: () => icon(['M2.5 8h9', 'M8 4l4 4-4 4']),
-  stop: () => icon(['M4.5 4.5h7v7h-7z'], true),
-  spark: () => icon(['M8 1.5l1.6 4.2 4.4 1.3-4.4 1.3L8 12.5 6.4 8.3 2 7l4.4-1.3z'], true),
-  close: () => icon(['M4 4l8 8M12 4l-8 8']),
-  file: () => icon(['M4 1.5h5l3 3v10H4z', 'M9 1.5v3h3']),
-};
 
 // ---------------------------------------------------------------- state
 
@@ -98,13 +65,13 @@ const transcript = h('main', { class: 'transcript', id: 'transcript', 'aria-live
 const noticeBox = h('div', { class: 'notice', id: 'notice', role: 'status', hidden: true });
 
 const meterFill = h('span', { class: 'meter-fill' });
-const meterText = h('span', { class: 'meter-text', id: 'context-usage' });
+const meterLabel = h('span', { class: 'meter-text', id: 'context-usage' });
 const compactButton = h('button', { class: 'link-button', id: 'compact', title: 'Summarize older messages to free context' }, 'Compact');
 const meter = h(
   'div',
   { class: 'meter', id: 'meter', hidden: true },
   h('span', { class: 'meter-bar', title: 'Context window usage' }, meterFill),
-  meterText,
+  meterLabel,
   compactButton,
 );
 
@@ -157,19 +124,6 @@ function messageElement(message: TranscriptMessage): HTMLElement {
   const el = h('article', { class: `message ${message.role}`, id: message.id, 'data-role': message.role });
   fillMessage(el, message);
   return el;
-}
-
-function roleLabel(message: TranscriptMessage): string {
-  switch (message.role) {
-    case 'user':
-      return 'You';
-    case 'assistant':
-      return 'Victor';
-    case 'explanation':
-      return message.title || 'Explanation';
-    default:
-      return 'Note';
-  }
 }
 
 function fillMessage(el: HTMLElement, message: TranscriptMessage): void {
@@ -260,35 +214,23 @@ function scheduleRender(id: string): void {
 
 function renderStatus(status: StatusView): void {
   state.status = status;
-  const model = [status.provider, status.model].filter(Boolean).join(' · ');
-  let text = model || 'Victor';
-  if (status.state === 'starting' || status.state === 'restarting') text = `${model || 'Victor'} — ${status.state}…`;
-  else if (status.state === 'failed' || status.state === 'stopped') text = 'Victor server stopped';
-  modelLabel.textContent = text;
-  modelLabel.title = [status.version ? `Victor ${status.version}` : 'Victor', status.error].filter(Boolean).join('\n');
-  stateDot.className = `state-dot state-${status.state}${status.ready === false ? ' state-scanning' : ''}`;
-  stateDot.title = status.state + (status.ready === false ? ' (scanning the workspace style)' : '');
+  const view = statusText(status);
+  modelLabel.textContent = view.label;
+  modelLabel.title = view.labelTitle;
+  stateDot.className = view.dotClass;
+  stateDot.title = view.dotTitle;
 }
 
 function renderContextUsage(usage: ContextUsageView | undefined): void {
   state.contextUsage = usage;
   meter.hidden = !usage;
   if (!usage) return;
-  const share = usage.window > 0 ? usage.tokens / usage.window : 0;
-  const pct = Math.max(0, Math.min(1, share));
-  // A sliver stays visible for a small but non-zero share.
-  meterFill.style.width = `${Math.max(pct * 100, usage.tokens > 0 ? 2 : 0).toFixed(1)}%`;
-  meter.classList.toggle('warn', pct >= 0.6 && pct < 0.85);
-  meter.classList.toggle('full', pct >= 0.85);
-  const percentText = share * 100 < 1 && share > 0 ? '<1%' : `${Math.round(share * 100)}%`;
-  meterText.textContent = `${usage.tokens.toLocaleString('en-US')} / ${compactNumber(usage.window)} tokens · ${percentText}`;
-  meter.title = `Context: ${usage.tokens.toLocaleString('en-US')} of ${usage.window.toLocaleString('en-US')} tokens`;
-}
-
-function compactNumber(n: number): string {
-  if (n >= 1_000_000) return `${+(n / 1_000_000).toFixed(1)}M`;
-  if (n >= 10_000) return `${Math.round(n / 1000)}k`;
-  return n.toLocaleString('en-US');
+  const view = meterText(usage);
+  meterFill.style.width = view.width;
+  meter.classList.toggle('warn', view.warn);
+  meter.classList.toggle('full', view.full);
+  meterLabel.textContent = view.text;
+  meter.title = view.title;
 }
 
 function renderBusy(busy: boolean): void {
@@ -321,29 +263,17 @@ function renderAll(): void {
   renderTranscript();
 }
 
-function formatTime(iso: string | undefined): string {
-  if (!iso) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  const now = new Date();
-  const sameDay = date.toDateString() === now.toDateString();
-  return sameDay
-    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-    : date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
-}
-
 function renderSessions(sessions: SessionView[], currentId: string | undefined): void {
   sessionsList.replaceChildren();
   if (sessions.length === 0) {
     sessionsList.append(h('li', { class: 'sessions-empty' }, 'No sessions in this workspace yet.'));
   }
   for (const s of sessions) {
-    const meta = [formatTime(s.updatedAt), s.messageCount !== undefined ? `${s.messageCount} messages` : ''].filter(Boolean).join(' · ');
     sessionsList.append(
       h(
         'li',
         { class: `session${s.id === currentId ? ' current' : ''}`, 'data-id': s.id },
-        h('button', { class: 'session-open', 'data-session-action': 'resume', title: 'Resume this session' }, h('span', { class: 'session-name' }, s.title), h('span', { class: 'session-meta' }, meta)),
+        h('button', { class: 'session-open', 'data-session-action': 'resume', title: 'Resume this session' }, h('span', { class: 'session-name' }, s.title), h('span', { class: 'session-meta' }, sessionMeta(s))),
         h(
           'span',
           { class: 'session-actions' },
