@@ -1,4 +1,4 @@
-// The chat webview's tiny DOM helper (shared by main.ts and agent.ts).
+// The chat webview's tiny DOM helper (shared by its view modules).
 
 export type Attrs = Record<string, string | boolean | undefined>;
 
