@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -352,3 +354,20 @@ def test_cli_prints_ready_and_serves() -> None:
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_a_client_resetting_a_kept_alive_connection_prints_nothing(
+    model_server: ModelServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # what the SDKs' connection pools do at times: the server waits for the next request
+    # line of a kept-alive connection and gets a reset instead (it printed a traceback into
+    # the test output, which read like a failure)
+    host, port = model_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    post(
+        model_server,
+        "/v1/messages",
+        {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "still serving"}]},
+    )
+    assert "Exception occurred" not in capsys.readouterr().err
