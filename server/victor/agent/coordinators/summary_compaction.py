@@ -92,7 +92,7 @@ class ConversationPrefix:
 class SummarizationCompactionStrategy(BaseCompactionStrategy):
     """Replace older messages with an LLM-written summary; keep the recent ones verbatim,
     and the stable head too (the opening exchange and earlier compactions' summaries,
-    ``stable_head``) while it takes at most ``opening_share`` of the budget and fits beside
+    ``stable_head``) while it takes at most ``head_share`` of the budget and fits beside
     the recent messages and the summary: the new summary goes after the earlier ones.
 
     If the summary request fails for any reason, ``fallback`` runs instead (recent messages
@@ -108,13 +108,13 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         *,
         recent_share: float = 0.5,
         keep_last_n: int = 12,
-        opening_share: float = 1 / 3,
+        head_share: float = 1 / 3,
         fallback: ICompactionStrategy | None = None,
     ) -> None:
         self.provider = provider
         self.model = model
         self.recent_share = recent_share
-        self.opening_share = opening_share
+        self.head_share = head_share
         self.keep_last_n = keep_last_n
         self.fallback = fallback or RecentMessagesCompactionStrategy(keep_last_n)
 
@@ -122,25 +122,25 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         counter, budget = token_counter(context), token_budget(context)
         units = group_units(context.messages)
         recent_budget = int(budget * self.recent_share) if budget else None
-        for opening in self._heads(units, context):  # the longest that leaves room
-            rest_units = units[len(opening) :]
+        for head in self._heads(units, context):  # the longest that leaves room
+            rest_units = units[len(head) :]
             recent = keep_recent_within(rest_units, recent_budget, counter, self.keep_last_n)
-            if not opening or budget is None:
+            if not head or budget is None:
                 break
             room = budget - summary_limit(budget) - counter.messages(flatten_units(recent))
-            if counter.messages(flatten_units(opening)) <= room:
+            if counter.messages(flatten_units(head)) <= room:
                 break
         recent_ids = {id(u[0]) for u in recent}
         older = [u for u in rest_units if id(u[0]) not in recent_ids]
         if not older:
-            kept = flatten_units(opening) + flatten_units(recent)
+            kept = flatten_units(head) + flatten_units(recent)
             return Context(messages=kept, metadata=dict(context.metadata))
         try:
             summary = await self._summarize(
                 flatten_units(older),
                 context,
                 kept=len(flatten_units(recent)),
-                opening=len(flatten_units(opening)),
+                head=len(flatten_units(head)),
             )
         except Exception as exc:  # the user keeps chatting even when the summary fails
             log.warning("summary failed, falling back to %s: %s", strategy_name(self.fallback), exc)
@@ -153,14 +153,14 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         )
         fixed = [u for u in recent if keep_always(u)]
         rest = [u for u in recent if not keep_always(u)]
-        messages = flatten_units(opening) + flatten_units(fixed) + [note] + flatten_units(rest)
+        messages = flatten_units(head) + flatten_units(fixed) + [note] + flatten_units(rest)
         return Context(
             messages=messages,
             metadata={**context.metadata, "strategy": self.name, "summary": summary},
         )
 
     def _heads(self, units: list[list[Message]], context: Context) -> list[list[list[Message]]]:
-        """What may stay as it is at the start, longest first, within ``opening_share`` of
+        """What may stay as it is at the start, longest first, within ``head_share`` of
         the budget: the stable head (the opening exchange and earlier summaries,
         ``compaction.stable_head``), the opening exchange alone (the earlier summaries are
         then summarized again, into one), nothing. ``compact`` takes the first that leaves
@@ -186,12 +186,12 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         budget = token_budget(context)
         if budget is not None:
             tokens = token_counter(context).messages(flatten_units(taken))
-            if tokens > budget * self.opening_share:
+            if tokens > budget * self.head_share:
                 return []
         return taken
 
     async def _summarize(
-        self, older: list[Message], context: Context, *, kept: int, opening: int = 0
+        self, older: list[Message], context: Context, *, kept: int, head: int = 0
     ) -> str:
         budget = token_budget(context)
         if budget is not None and budget < MIN_SUMMARY_TOKENS:
@@ -205,7 +205,7 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         prefix = context.metadata.get(CONVERSATION_PREFIX)
         if isinstance(prefix, ConversationPrefix) and prefix.model == self.model:
             try:
-                return await self._continue(prefix, context, kept, opening, window, max_tokens)
+                return await self._continue(prefix, context, kept, head, window, max_tokens)
             except (_NoContinuation, ContextTooLongError, InvalidRequestError) as exc:
                 # what the transcript request does not share; an API that is down or a key
                 # that is refused fails it too, so those go to the fallback strategy
@@ -232,13 +232,13 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         prefix: ConversationPrefix,
         context: Context,
         kept: int,
-        opening: int,
+        head: int,
         window: int,
         limit: int,
     ) -> str:
         """The summary as the next answer of the conversation (see the module's doc)."""
         counter = token_counter(context)
-        ask = SUMMARY_REQUEST.format(kept=kept_note(opening, kept + prefix.turn_messages))
+        ask = SUMMARY_REQUEST.format(kept=kept_note(head, kept + prefix.turn_messages))
         messages = [*prefix.messages, Message(role="user", content=ask)]
         size = counter.text(prefix.system) + counter.tools(prefix.tools)
         size += counter.messages(messages)
@@ -262,17 +262,17 @@ def summary_limit(budget: int | None) -> int:
     return max(MIN_SUMMARY_TOKENS, min(MAX_SUMMARY_TOKENS, (budget or 4096) // 2))
 
 
-def kept_note(opening: int, latest: int) -> str:
+def kept_note(first: int, latest: int) -> str:
     """What the summary request says stays verbatim, so the summary covers the rest."""
-    if opening and latest:
+    if first and latest:
         return (
-            f"The first {opening} and the latest {latest} messages stay as they are; the "
+            f"The first {first} and the latest {latest} messages stay as they are; the "
             "summary is for what came between them, and for what the whole conversation "
             "decided. "
         )
-    if opening:
+    if first:
         return (
-            f"The first {opening} messages stay as they are; the summary is for what came "
+            f"The first {first} messages stay as they are; the summary is for what came "
             "after them, and for what the whole conversation decided. "
         )
     if latest:
