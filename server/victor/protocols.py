@@ -305,3 +305,42 @@ def __getattr__(name: str) -> Any:
 
         return AnalyticsEvent
     raise AttributeError(f"module 'victor.protocols' has no attribute {name!r}")
+
+
+# --------------------------------------------------------------------------- conversation shape
+# What compaction keeps as it is (summary_compaction.py), and where the Anthropic provider
+# puts the breakpoint that outlives compactions: one definition for both.
+
+
+def opening_exchange(messages: Sequence[Message]) -> int:
+    """How many messages open the conversation: its first question up to the first answer
+    that calls no tool (the tool rounds between included); 0 when it does not start with a
+    question (a summary, a system message) or has no such answer yet.
+
+    The summary strategy keeps them verbatim when there is room, editor snapshot included:
+    the question that set the conversation going stays in the model's words, and the request
+    after each compaction reads tools, system prompt and opening from the prompt cache
+    (providers/anthropic.py marks its end) instead of writing them again.
+    """
+    if not messages or messages[0].role != "user" or is_summary(messages[0]):
+        return 0
+    for index, message in enumerate(messages):
+        if message.role == "assistant" and not message.tool_calls:
+            return index + 1
+    return 0
+
+
+def stable_head(messages: Sequence[Message]) -> int:
+    """How many messages form the part of the conversation that compaction keeps as it is:
+    the opening exchange and the summary notes of earlier compactions right after it. A
+    summary compaction adds its own note after them (while they fit), so each compaction's
+    summary stays a cached prefix through the next ones, and is not summarized again."""
+    index = opening_exchange(messages)
+    while index < len(messages) and is_summary(messages[index]):
+        index += 1
+    return index
+
+
+def is_summary(message: Message) -> bool:
+    """Whether ``message`` is a summary compaction's note."""
+    return message.role == "user" and message.metadata.get("kind") == SUMMARY_KIND

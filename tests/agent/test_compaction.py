@@ -13,15 +13,13 @@ from victor.agent.coordinators.compaction import (
     RecentMessagesCompactionStrategy,
     SemanticCompactionStrategy,
     TaskAwareCompactionStrategy,
-    is_summary,
-    stable_head,
 )
 from victor.agent.coordinators.context_coordinator import ContextCoordinator
 from victor.agent.coordinators.summary_compaction import (
     SUMMARY_PREFIX,
     SummarizationCompactionStrategy,
 )
-from victor.protocols import SUMMARY_KIND, Context, Message, ToolCall
+from victor.protocols import SUMMARY_KIND, Context, Message, ToolCall, is_summary, stable_head
 from victor.providers.anthropic import AnthropicProvider
 
 

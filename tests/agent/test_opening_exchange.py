@@ -4,7 +4,6 @@ the request after a compaction reads it from the prompt cache instead of writing
 from __future__ import annotations
 
 from tests.support.model_script import Reply
-from victor.agent.coordinators.compaction import opening_exchange, stable_head
 from victor.agent.coordinators.summary_compaction import (
     CONVERSATION_PREFIX,
     SUMMARY_PREFIX,
@@ -20,6 +19,8 @@ from victor.protocols import (
     Context,
     Message,
     ToolCall,
+    opening_exchange,
+    stable_head,
 )
 
 TASK = Message(

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from victor.agent.coordinators.compaction import is_summary, stable_head
 from victor.agent.coordinators.prompt_coordinator import Contribution
 from victor.agent.editor_delta import editor_turn
+from victor.protocols import is_summary, stable_head
 
 if TYPE_CHECKING:
     from victor.agent.orchestrator import AgentOrchestrator

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from victor.protocols import SUMMARY_KIND, Message, ToolCall, ToolSpec
+from victor.protocols import Message, ToolCall, ToolSpec, is_summary, stable_head
 from victor.providers.anthropic_wire import (
     EPHEMERAL,
     StreamState,
@@ -334,9 +334,8 @@ async def _close(client: Any) -> None:
 
 
 def latest_summary(messages: Sequence[Message]) -> str | None:
-    """The text of the latest compaction summary note (``SUMMARY_KIND``), if any: where the
-    part of the conversation that compaction keeps as it is ends (``cache_turns``)."""
-    for message in reversed(messages):
-        if message.role == "user" and message.metadata.get("kind") == SUMMARY_KIND:
-            return message.content
-    return None
+    """The text of the latest compaction summary note, if any: where the part of the
+    conversation that compaction keeps as it is ends (``protocols.stable_head``, which looks
+    at the start of the conversation only; ``cache_turns``)."""
+    head = stable_head(messages)
+    return messages[head - 1].content if head and is_summary(messages[head - 1]) else None

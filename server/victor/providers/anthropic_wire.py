@@ -111,9 +111,13 @@ def cache_turns(messages: list[dict[str, Any]], head_text: str | None = None) ->
 
 
 def _text_block(messages: Sequence[dict[str, Any]], text: str) -> tuple[int, int] | None:
-    """(message, block) of the last text block that is exactly ``text``."""
-    for index in range(len(messages) - 1, -1, -1):
-        for block_index, block in enumerate(messages[index]["content"]):
+    """(message, block) of the first user text block that is exactly ``text``: the summary
+    notes sit at the start of the conversation, so the search ends there, and a later
+    message that happens to repeat the text does not move the breakpoint."""
+    for index, message in enumerate(messages):
+        if message["role"] != "user":
+            continue
+        for block_index, block in enumerate(message["content"]):
             if block.get("type") == "text" and block.get("text") == text:
                 return index, block_index
     return None

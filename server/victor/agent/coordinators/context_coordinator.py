@@ -12,7 +12,6 @@ from victor.agent.coordinators.compaction import (
     SemanticCompactionStrategy,
     TaskAwareCompactionStrategy,
     enforce_invariants,
-    opening_exchange,
     strategy_name,
 )
 from victor.agent.coordinators.running_totals import RunningTotals, held_views
@@ -23,7 +22,14 @@ from victor.agent.coordinators.summary_compaction import (
 )
 from victor.agent.events import CompactionReport, ContextUsage
 from victor.agent.tokens import TokenCounter
-from victor.protocols import EDITOR_CONTEXT, EDITOR_VIEWS, Context, ICompactionStrategy, Message
+from victor.protocols import (
+    EDITOR_CONTEXT,
+    EDITOR_VIEWS,
+    Context,
+    ICompactionStrategy,
+    Message,
+    opening_exchange,
+)
 from victor.providers.base import Provider
 
 __all__ = [

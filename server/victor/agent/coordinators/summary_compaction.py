@@ -25,13 +25,19 @@ from victor.agent.coordinators.compaction import (
     group_units,
     keep_always,
     keep_recent_within,
-    opening_exchange,
-    stable_head,
     strategy_name,
     token_budget,
     token_counter,
 )
-from victor.protocols import SUMMARY_KIND, Context, ICompactionStrategy, Message, ToolSpec
+from victor.protocols import (
+    SUMMARY_KIND,
+    Context,
+    ICompactionStrategy,
+    Message,
+    ToolSpec,
+    opening_exchange,
+    stable_head,
+)
 from victor.providers.base import Provider, SystemPrompt
 from victor.providers.errors import ContextTooLongError, InvalidRequestError
 
@@ -162,7 +168,7 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
     def _heads(self, units: list[list[Message]], context: Context) -> list[list[list[Message]]]:
         """What may stay as it is at the start, longest first, within ``head_share`` of
         the budget: the stable head (the opening exchange and earlier summaries,
-        ``compaction.stable_head``), the opening exchange alone (the earlier summaries are
+        ``protocols.stable_head``), the opening exchange alone (the earlier summaries are
         then summarized again, into one), nothing. ``compact`` takes the first that leaves
         room for the recent messages and the summary."""
         counts = dict.fromkeys((stable_head(context.messages), opening_exchange(context.messages)))
