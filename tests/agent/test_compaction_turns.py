@@ -204,10 +204,10 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
     sent_before = [t for t in _texts(after.body) if "## Open file" in t]
     assert with_buffer == [*sent_before, _texts(next_turn.body)[-1]] and len(with_buffer) == 4
     assert with_buffer[0] == _texts(records[0].body)[0]
-    # victor/prompt says where the breakpoint that outlives compactions sits now
+    # victor/prompt says where the breakpoints that outlive compactions sit now
     view = await prompt_view(orchestrator, {}, orchestrator.session_id)
     assert view.cache_breakpoints == (
-        "system",
+        "opening exchange",
         "latest summary",
         "previous request",
         "last message",

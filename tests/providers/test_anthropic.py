@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import traceback
+from typing import Any
 
 import pytest
 
@@ -191,12 +192,26 @@ async def test_the_opening_exchange_keeps_its_own_breakpoint_for_after_a_compact
     assert "cache_control" in model_server.requests[2].body["tools"][0]
 
 
-async def test_after_a_compaction_the_latest_summary_keeps_the_breakpoint(
+def _marks(body: dict[str, Any]) -> list[str]:
+    """Where a request's cache breakpoints sit: "tools", "system", or "message i block j"."""
+    marks = ["tools" for t in body.get("tools", []) if "cache_control" in t]
+    marks += ["system" for b in body.get("system", []) if "cache_control" in b]
+    for i, message in enumerate(body["messages"]):
+        marks += [
+            f"message {i} block {j}"
+            for j, b in enumerate(message["content"])
+            if "cache_control" in b
+        ]
+    return marks
+
+
+async def test_after_a_compaction_the_opening_and_the_latest_summary_keep_breakpoints(
     claude: AnthropicProvider, model_server: ModelServer
 ) -> None:
     """The opening and each compaction's summary stay as they are (summary_compaction.py):
-    the breakpoint moves to the latest summary, even inside a merged user message, so the
-    next compaction reads everything up to it."""
+    both ends keep a breakpoint (the latest summary's even inside a merged user message), so
+    the next compaction reads everything up to the latest summary when it keeps them all,
+    and up to the opening when it summarizes the summaries again into one."""
     opening = [
         Message("user", "The task: " + "port the loader to asyncio " * 400),
         Message("assistant", "Understood."),
@@ -209,9 +224,14 @@ async def test_after_a_compaction_the_latest_summary_keeps_the_breakpoint(
     body = model_server.requests[0].body
     merged = body["messages"][2]  # the summary and the question after it: one user message
     assert [b["text"] for b in merged["content"]] == [first.content, "one"]
-    assert "cache_control" in merged["content"][0] and "cache_control" not in merged["content"][1]
-    assert "cache_control" not in body["messages"][1]["content"][-1]
-    assert "cache_control" not in body["tools"][0]
+    # the opening's end, the summary, the previous answer, this request's end: the API's
+    # maximum of four; the opening's covers the system prompt and the tools
+    assert _marks(body) == [
+        "message 1 block 0",
+        "message 2 block 0",
+        "message 3 block 0",
+        "message 4 block 0",
+    ]
     # the next compaction keeps the first summary and adds its own after it
     second = Message("user", "[Summary]\n- retries moved", metadata={"kind": SUMMARY_KIND})
     answer = await claude.chat(
@@ -231,6 +251,17 @@ async def test_after_a_compaction_the_latest_summary_keeps_the_breakpoint(
         }
     )
     assert answer.usage.cache_read_tokens == through_first
+    # a later one summarizes both summaries again into one: the opening is still read
+    again = Message("user", "[Summary]\n- asyncio, retries", metadata={"kind": SUMMARY_KIND})
+    answer = await claude.chat(
+        [*opening, again, Message("assistant", "ok"), Message("user", "four")],
+        model=MODEL,
+        system="sys",
+        tools=[READ_FILE],
+    )
+    sent = model_server.requests[2].body
+    through_opening = count_prompt_tokens({**sent, "messages": sent["messages"][:2]})
+    assert answer.usage.cache_read_tokens == through_opening > 2048
 
 
 async def test_overloaded_then_success_is_retried_transparently(

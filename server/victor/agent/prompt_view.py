@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from victor.agent.coordinators.prompt_coordinator import Contribution
 from victor.agent.editor_delta import editor_turn
-from victor.protocols import is_summary, stable_head
+from victor.protocols import is_summary, opening_exchange, stable_head
 
 if TYPE_CHECKING:
     from victor.agent.orchestrator import AgentOrchestrator
 
 # Where the Anthropic provider puts its four breakpoints in each layout (anthropic.py): in the
-# turn layout the end of what compaction keeps as it is (the opening exchange, or the latest
-# summary after it) takes the tools' once the conversation is past it.
+# turn layout the end of the opening exchange, which compaction keeps as it is, takes the
+# tools' once the conversation is past it, and the latest summary after it the system
+# prompt's (the opening's covers both).
 TURN_BREAKPOINTS = ("tools", "system", "previous request", "last message")
 LEGACY_BREAKPOINTS = ("tools", "system (stable part)", "message before the newest")
 
@@ -73,9 +74,16 @@ async def prompt_view(
     if session_id and contexts.has_session(session_id):
         held = contexts.held_views(session_id)
         history = contexts.get_context(session_id).messages
-        head = stable_head(history)
-        if 0 < head < len(history) and blocks:
-            kept = "latest summary" if is_summary(history[head - 1]) else "opening exchange"
-            breakpoints = ("system", kept, "previous request", "last message")
+        head, opening = stable_head(history), opening_exchange(history)
+        if 0 < head < len(history):
+            kept = [
+                *(["opening exchange"] if opening else []),
+                *(["latest summary"] if is_summary(history[head - 1]) else []),
+            ]
+            # the system prompt's and then the tools' take what is left of the four
+            stable = ["system"] if blocks else []
+            breakpoints = tuple(
+                [*(stable + ["tools"])[: 2 - len(kept)], *kept, "previous request", "last message"]
+            )
     editor = editor_turn(layout.editor_contributions, held).text
     return PromptView("turn", blocks, editor, parts, breakpoints)

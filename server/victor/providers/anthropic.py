@@ -5,7 +5,8 @@ API's cache order), every part that does not change between turns first; four
 ``cache_control`` breakpoints: the stable system prompt, the end of the conversation's
 opening exchange (which compaction keeps), the end of the previous request's conversation and
 the end of this one (``anthropic_wire.cache_turns``); the last tool instead of the opening
-until the conversation is past it.
+until the conversation is past it, and the latest compaction summary instead of the system
+prompt once there is one.
 Each request reads what the previous one wrote and writes only what is new.
 """
 
@@ -17,7 +18,14 @@ from collections.abc import AsyncIterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from victor.protocols import Message, ToolCall, ToolSpec, is_summary, stable_head
+from victor.protocols import (
+    Message,
+    ToolCall,
+    ToolSpec,
+    is_summary,
+    opening_exchange,
+    stable_head,
+)
 from victor.providers.anthropic_wire import (
     EPHEMERAL,
     StreamState,
@@ -162,21 +170,27 @@ class AnthropicProvider(Provider):
     ) -> dict[str, Any]:
         converted = to_anthropic_messages(messages, with_tools=bool(tools))
         cacheable = is_cacheable(system)  # a one-off request gets no breakpoint at all
-        opening_marked = False
+        # The API takes four breakpoints: the conversation's come first (cache_turns: its
+        # end, the previous request's, the opening exchange's and the latest summary's),
+        # then the system prompt's and the tools' while any are left. The opening's covers
+        # the system prompt and the tools, the system prompt's covers the tools.
+        free = 0
         if cacheable and is_legacy_layout(system):
             cache_prefix(converted)
+            free = 3
         elif cacheable:
-            opening_marked = cache_turns(converted, latest_summary(messages))
+            opening = opening_exchange(messages) > 0
+            head_marks = cache_turns(converted, latest_summary(messages), opening=opening)
+            free = 4 - min(len(converted), 2) - head_marks
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
-        system_marked = False
         if system:
             stable, volatile = split_system(system)
             blocks: list[dict[str, Any]] = []
             if stable.strip():
                 blocks.append({"type": "text", "text": stable})
-                if cacheable:
+                if free > 0:
                     blocks[-1]["cache_control"] = EPHEMERAL
-                    system_marked = True
+                    free -= 1
             if volatile.strip():
                 blocks.append({"type": "text", "text": volatile})
             params["system"] = blocks
@@ -185,9 +199,7 @@ class AnthropicProvider(Provider):
                 {"name": t.name, "description": t.description, "input_schema": t.input_schema}
                 for t in tools
             ]
-            # caches every tool definition; the system prompt's breakpoint does too when there
-            # is one, and the opening exchange needs the fourth (cache_turns)
-            if cacheable and not (opening_marked and system_marked):
+            if free > 0:  # caches every tool definition
                 specs[-1]["cache_control"] = EPHEMERAL
             params["tools"] = specs
         # Last line of defence: the SDK cannot encode a lone surrogate (see victor.text).

@@ -79,7 +79,9 @@ def cache_prefix(messages: list[dict[str, Any]]) -> None:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
 
 
-def cache_turns(messages: list[dict[str, Any]], head_text: str | None = None) -> bool:
+def cache_turns(
+    messages: list[dict[str, Any]], head_text: str | None = None, *, opening: bool = True
+) -> int:
     """Breakpoints in the conversation: at its end, so this whole request is written to the
     cache, and on the message before the newest one (the previous answer, or the tool call
     whose results are newest). The API looks for cached prefixes up to 20 blocks before
@@ -88,26 +90,34 @@ def cache_turns(messages: list[dict[str, Any]], head_text: str | None = None) ->
     answer: when the turn layout drops the previous question's editor snapshot, only that
     question, its answer and the new question are written again.
 
-    A third one ends the part compaction keeps as it is (summary_compaction.py): the text
-    block ``head_text`` (the latest compaction's summary note, which follows the opening
-    exchange and earlier summaries) or, before any compaction, the opening exchange
-    (``opening_end``), once the conversation has gone past it. The request after a
-    compaction then reads that part instead of writing it again; marking it on every
-    request keeps that entry alive at no cost. Returns whether it was placed: the caller
-    then leaves out the tools' breakpoint (the system prompt's covers the tools too) to stay
-    within the API's four."""
+    Up to two more end the part compaction keeps as it is (summary_compaction.py): the
+    opening exchange (``opening_end``; ``opening`` says the conversation still starts with
+    it) once the conversation has gone past it, and the text block ``head_text`` (the latest
+    compaction's summary note, after the opening and earlier summaries). The request after a
+    compaction then reads that part instead of writing it again: through the latest summary
+    when the compaction kept every summary, through the opening when it summarized the
+    summaries again into one (a new note, so that mark finds nothing). Marking them on every
+    request keeps both entries alive at no cost. Returns how many of these it placed: the
+    caller leaves out the tools' breakpoint for one (the system prompt's covers the tools
+    too) and the system prompt's as well for two (the opening's covers both), to stay within
+    the API's four."""
     if messages:
         messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
     if len(messages) >= 2:
         messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
-    head = _text_block(messages, head_text) if head_text else None
-    if head is None:
-        opening = opening_end(messages)
-        head = (opening, -1) if opening is not None else None
-    if head is None or head[0] >= len(messages) - 2:
-        return False
-    messages[head[0]]["content"][head[1]]["cache_control"] = EPHEMERAL
-    return True
+    heads: list[tuple[int, int]] = []
+    end = opening_end(messages) if opening else None
+    if end is not None:
+        heads.append((end, -1))
+    summary = _text_block(messages, head_text) if head_text else None
+    if summary is not None:
+        heads.append(summary)
+    placed = 0
+    for message_index, block_index in heads:
+        if message_index < len(messages) - 2:
+            messages[message_index]["content"][block_index]["cache_control"] = EPHEMERAL
+            placed += 1
+    return placed
 
 
 def _text_block(messages: Sequence[dict[str, Any]], text: str) -> tuple[int, int] | None:
