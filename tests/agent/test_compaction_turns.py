@@ -179,7 +179,11 @@ async def test_after_a_compaction_the_summary_is_the_new_cached_prefix(llm, anth
         last_sent.body["system"]
     )
     cached = sum(last_sent.usage.values())
-    assert summary_request.usage["cache_read_input_tokens"] >= cached
+    assert summary_request.usage["cache_read_input_tokens"] == cached
+    # and writes nothing: the compaction replaces its tail (the last answer and the question
+    # for the summary), billed once at 1x instead of written at 1.25x for nobody to read
+    assert summary_request.usage["cache_creation_input_tokens"] == 0
+    assert summary_request.usage["input_tokens"] > 0
     compacted, after, next_turn = records[-3], records[-2], records[-1]
     # the compacted history starts with the opening exchange exactly as the first requests
     # sent it, then the summary; the request after the compaction reads tools, system prompt

@@ -15,6 +15,7 @@ from tests.support.model_script import count_prompt_tokens
 from tests.support.model_server import ModelServer, Reply
 from victor.protocols import SUMMARY_KIND, Message, ToolCall, ToolSpec
 from victor.providers.anthropic import AnthropicProvider
+from victor.providers.base import SystemPrompt
 from victor.providers.errors import (
     AuthenticationError,
     ContextTooLongError,
@@ -262,6 +263,29 @@ async def test_after_a_compaction_the_opening_and_the_latest_summary_keep_breakp
     sent = model_server.requests[2].body
     through_opening = count_prompt_tokens({**sent, "messages": sent["messages"][:2]})
     assert answer.usage.cache_read_tokens == through_opening > 2048
+
+
+async def test_a_continuation_reads_the_last_request_and_writes_nothing(
+    claude: AnthropicProvider, model_server: ModelServer
+) -> None:
+    """A compaction's summary continues the last request sent (summary_compaction.py): its
+    only conversation breakpoint is where that request ended, so it reads all of it and
+    its own tail (replaced by the compaction) is not written to the cache."""
+    sent = [
+        Message("user", "The task: " + "port the loader to asyncio " * 400),
+        Message("assistant", "Understood."),
+        Message("user", "two"),
+    ]
+    first = await claude.chat(sent, model=MODEL, system="sys", tools=[READ_FILE])
+    asked = [*sent, Message("assistant", "Echo: two"), Message("user", "Summarize, please.")]
+    system = SystemPrompt.continuing(SystemPrompt("sys"))
+    summary = await claude.chat(asked, model=MODEL, system=system, tools=[READ_FILE])
+    body = model_server.requests[1].body
+    # the opening's end and the last request's end; the system prompt and the tools get
+    # theirs as ever (reading them costs nothing extra)
+    assert _marks(body) == ["tools", "system", "message 1 block 0", "message 2 block 0"]
+    assert summary.usage.cache_read_tokens == first.usage.cache_write_tokens > 0
+    assert summary.usage.cache_write_tokens == 0 and summary.usage.input_tokens > 0
 
 
 async def test_overloaded_then_success_is_retried_transparently(

@@ -41,6 +41,7 @@ from victor.providers.base import (
     StreamEvent,
     Usage,
     is_cacheable,
+    is_continuation,
     is_legacy_layout,
     split_system,
 )
@@ -179,9 +180,12 @@ class AnthropicProvider(Provider):
             cache_prefix(converted)
             free = 3
         elif cacheable:
-            opening = opening_exchange(messages) > 0
-            head_marks = cache_turns(converted, latest_summary(messages), opening=opening)
-            free = 4 - min(len(converted), 2) - head_marks
+            free = 4 - cache_turns(
+                converted,
+                latest_summary(messages),
+                opening=opening_exchange(messages) > 0,
+                continuation=is_continuation(system),
+            )
         params: dict[str, Any] = {"model": model or self.default_model, "messages": converted}
         if system:
             stable, volatile = split_system(system)

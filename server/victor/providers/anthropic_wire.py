@@ -80,7 +80,11 @@ def cache_prefix(messages: list[dict[str, Any]]) -> None:
 
 
 def cache_turns(
-    messages: list[dict[str, Any]], head_text: str | None = None, *, opening: bool = True
+    messages: list[dict[str, Any]],
+    head_text: str | None = None,
+    *,
+    opening: bool = True,
+    continuation: bool = False,
 ) -> int:
     """Breakpoints in the conversation: at its end, so this whole request is written to the
     cache, and on the message before the newest one (the previous answer, or the tool call
@@ -97,14 +101,27 @@ def cache_turns(
     compaction then reads that part instead of writing it again: through the latest summary
     when the compaction kept every summary, through the opening when it summarized the
     summaries again into one (a new note, so that mark finds nothing). Marking them on every
-    request keeps both entries alive at no cost. Returns how many of these it placed: the
-    caller leaves out the tools' breakpoint for one (the system prompt's covers the tools
-    too) and the system prompt's as well for two (the opening's covers both), to stay within
-    the API's four."""
-    if messages:
-        messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
-    if len(messages) >= 2:
-        messages[-2]["content"][-1]["cache_control"] = EPHEMERAL
+    request keeps both entries alive at no cost.
+
+    A ``continuation`` (a one-off request extending the last one sent: a compaction's
+    summary) gets one conversation breakpoint instead of the two: at the end of that last
+    request (the user message the newest answer replied to), so it reads what that request
+    wrote and its own tail (the answer, tool results and the summary's question, which the
+    compaction replaces) is billed once at 1x instead of written at 1.25x.
+
+    Returns how many breakpoints it placed."""
+    placed = 0
+    if continuation:
+        last_sent = previous_request_end(messages)
+        tail = last_sent if last_sent is not None else 0  # nothing after it is written
+        if last_sent is not None:
+            messages[last_sent]["content"][-1]["cache_control"] = EPHEMERAL
+            placed += 1
+    else:
+        tail = len(messages) - 2  # the marks on the last two cover what starts there
+        for message in messages[-2:]:
+            message["content"][-1]["cache_control"] = EPHEMERAL
+            placed += 1
     heads: list[tuple[int, int]] = []
     end = opening_end(messages) if opening else None
     if end is not None:
@@ -112,12 +129,20 @@ def cache_turns(
     summary = _text_block(messages, head_text) if head_text else None
     if summary is not None:
         heads.append(summary)
-    placed = 0
     for message_index, block_index in heads:
-        if message_index < len(messages) - 2:
+        if message_index < tail:
             messages[message_index]["content"][block_index]["cache_control"] = EPHEMERAL
             placed += 1
     return placed
+
+
+def previous_request_end(messages: Sequence[dict[str, Any]]) -> int | None:
+    """The index of the user message the newest answer replied to: where the request that
+    got that answer ended. None without an answer after a question."""
+    for index in range(len(messages) - 1, 0, -1):
+        if messages[index]["role"] == "assistant" and messages[index - 1]["role"] == "user":
+            return index - 1
+    return None
 
 
 def _text_block(messages: Sequence[dict[str, Any]], text: str) -> tuple[int, int] | None:

@@ -35,11 +35,15 @@ class SystemPrompt(str):
     newest one); it is kept only to measure against (``prompt_layout = "legacy"``).
     ``cacheable=False`` marks a one-off request (a compaction's summary): nothing of it is
     read again, so writing it to the cache would only cost (1.25x instead of 1x).
+    ``continuation=True`` marks a one-off request that continues the conversation of an
+    earlier one (a summary that continues it): it reads what that request wrote and writes
+    nothing new, since the compaction it is for replaces its tail.
     """
 
     stable_length: int
     legacy: bool
     cacheable: bool
+    continuation: bool
 
     def __new__(
         cls,
@@ -48,17 +52,35 @@ class SystemPrompt(str):
         *,
         legacy: bool = False,
         cacheable: bool = True,
+        continuation: bool = False,
     ) -> SystemPrompt:
         obj = super().__new__(cls, text)
         obj.stable_length = len(text) if stable_length is None else max(0, stable_length)
         obj.legacy = legacy
         obj.cacheable = cacheable
+        obj.continuation = continuation
         return obj
+
+    @classmethod
+    def continuing(cls, system: str) -> SystemPrompt:
+        """``system`` (its stable part kept) for a one-off request continuing the earlier
+        request that had it."""
+        return cls(
+            str(system),
+            getattr(system, "stable_length", None),
+            legacy=is_legacy_layout(system),
+            continuation=True,
+        )
 
 
 def is_legacy_layout(system: str) -> bool:
     """Whether ``system`` asks for the legacy cache breakpoints (see ``SystemPrompt``)."""
     return bool(getattr(system, "legacy", False))
+
+
+def is_continuation(system: str) -> bool:
+    """Whether a request with ``system`` only continues an earlier one (``SystemPrompt``)."""
+    return bool(getattr(system, "continuation", False))
 
 
 def is_cacheable(system: str) -> bool:

@@ -253,7 +253,8 @@ class SummarizationCompactionStrategy(BaseCompactionStrategy):
         response = await self.provider.chat(
             messages,
             model=prefix.model,
-            system=prefix.system,
+            # reads what the last request wrote; its tail is replaced by the compaction
+            system=SystemPrompt.continuing(prefix.system),
             tools=prefix.tools,
             max_tokens=limit,
         )
