@@ -19,6 +19,7 @@ from tests.support.model_script import Reply
 from victor.agent.cache_keeper import KEEP_WARM_NOTE, PromptCacheKeeper
 from victor.agent.coordinators import PromptCoordinator
 from victor.agent.coordinators.prompt_coordinator import BasePromptContributor
+from victor.agent.coordinators.summary_compaction import SUMMARY_REQUEST_START
 from victor.agent.orchestrator import AgentOrchestrator
 from victor.config.settings import Settings
 
@@ -233,6 +234,30 @@ async def test_nothing_is_kept_warm_when_there_is_nothing_to_keep(llm, anthropic
     await orchestrator.chat("How does the loader retry? " * 20)
     await asyncio.sleep(0.05)
     assert sleep.asked == [] and orchestrator._cache_keeper.session_id is None
+    await orchestrator.aclose()
+
+
+async def test_before_a_turn_that_compacts_the_refresh_keeps_the_summary_cheap(llm, anthropic):
+    """The summary of a compaction continues the conversation (summary_compaction.py), so
+    the session is kept warm even when its next turn compacts: after the pause the summary
+    request reads the conversation instead of writing it again."""
+    sleep = GatedSleep()
+    orchestrator = _orchestrator(anthropic, sleep, context_window=10_000)
+    llm.enqueue(
+        Reply(text="It retries three times."),
+        Reply(text="It logs the attempt and the delay. " * 520),  # past the threshold
+    )
+    await _two_questions(orchestrator)
+    last = llm.requests_to("/v1/messages")[-1]
+    await _pause_with_refresh(llm, sleep)
+
+    await orchestrator.chat("Then where is the retry limit set?")
+    (summary,) = [
+        r for r in llm.requests_to("/v1/messages") if SUMMARY_REQUEST_START in str(r.body)
+    ]
+    cached = last.usage["cache_read_input_tokens"] + last.usage["cache_creation_input_tokens"]
+    assert summary.usage["cache_read_input_tokens"] >= cached > 1024
+    assert summary.usage["cache_creation_input_tokens"] == 0
     await orchestrator.aclose()
 
 

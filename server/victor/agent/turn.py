@@ -85,11 +85,12 @@ async def run_turn(
     fresh = _question(text, pinned, editor, {})
     reports: list[CompactionReport] = []
     report = None
-    if contexts.session_needs_compaction(sid, overhead=overhead, incoming=[user]):
+    # before the question when this turn would likely pass the threshold halfway (its tool
+    # rounds): a compaction between rounds writes the question twice (expected_growth)
+    growth = contexts.expected_growth(sid, overhead=overhead)
+    if contexts.session_needs_compaction(sid, overhead=overhead, incoming=[user], growth=growth):
         prefix = o._last_request(sid, contexts.get_context(sid).messages)
-        report = await compact_stored(
-            o, sid, overhead, incoming=[fresh], force=False, prefix=prefix
-        )
+        report = await compact_stored(o, sid, overhead, incoming=[fresh], force=True, prefix=prefix)
     if report is not None:
         user = _question(text, pinned, editor, contexts.held_views(sid))
         reports.append(report)
@@ -199,7 +200,7 @@ async def run_turn(
     analytics.schedule_export()
     o._sent[sid] = (system, tuple(tools), config.model)
     cached = usage.cache_read_tokens + usage.cache_write_tokens
-    keep_cache_warm(o, sid, system, tools, config.model, overhead, cached=cached)
+    keep_cache_warm(o, sid, system, tools, config.model, cached=cached)
     response = ChatResponse(
         content=state.content,
         usage=usage,
@@ -224,15 +225,15 @@ def keep_cache_warm(
     system: SystemPrompt,
     tools: list[ToolSpec],
     model: str,
-    overhead: int,
     *,
     cached: int,
 ) -> None:
     """After a turn: keep the session's cached prompt warm while the user is idle
     (cache_keeper.py), unless there is nothing to keep: the provider's API has no expiring
-    cache, the turn's requests cached nothing (``cached``: tokens read from or written to
-    the cache; none below the model's minimum length), or the next turn compacts (a new
-    prefix: the old one is of no use)."""
+    cache, or the turn's requests cached nothing (``cached``: tokens read from or written to
+    the cache; none below the model's minimum length). Also when the next turn compacts:
+    its summary continues this conversation and reads it from the cache
+    (summary_compaction.py)."""
     settings = o.settings
     # a provider of the library user's own need not derive from Provider (the seed API)
     lifetime = getattr(o.provider, "prompt_cache_lifetime", None)
@@ -240,10 +241,9 @@ def keep_cache_warm(
         return
     if settings.prompt_layout == "legacy":  # its prefix ends before the editor context
         return
-    contexts = o._context_coordinator
-    if not cached or contexts.session_needs_compaction(sid, overhead=overhead, incoming=[]):
+    if not cached:
         return
-    messages = tuple(contexts.get_context(sid).messages)
+    messages = tuple(o._context_coordinator.get_context(sid).messages)
     prompt = CachedPrompt(sid, messages, system, tuple(tools), model)
     every = min(settings.prompt_cache_keep_warm_after, lifetime - 10)
     o._cache_keeper.keep(prompt, o.provider, times=settings.prompt_cache_keep_warm, every=every)

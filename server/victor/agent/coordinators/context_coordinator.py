@@ -241,12 +241,45 @@ class ContextCoordinator:
         return overhead + self.count(messages) > self.budget.trigger_tokens
 
     def session_needs_compaction(
-        self, session_id: str, *, overhead: int = 0, incoming: Sequence[Message] = ()
+        self,
+        session_id: str,
+        *,
+        overhead: int = 0,
+        incoming: Sequence[Message] = (),
+        growth: int = 0,
     ) -> bool:
         """``needs_compaction`` for a session's context followed by ``incoming`` (the
-        turn's new messages), from the running total."""
-        tokens = overhead + self.session_tokens(session_id) + self.count(incoming)
+        turn's new messages) and ``growth`` more tokens (``expected_growth``), from the
+        running total."""
+        tokens = overhead + self.session_tokens(session_id) + self.count(incoming) + growth
         return tokens > self.budget.trigger_tokens
+
+    def expected_growth(self, session_id: str, *, overhead: int = 0, turns: int = 8) -> int:
+        """What the session's next turn will likely send after its question: the most that
+        one of its last ``turns`` turns added before its final answer (tool calls and their
+        results; the final answer is not sent within its turn).
+
+        A turn that passes the threshold halfway is compacted between two of its rounds:
+        its question is written to the cache twice (as asked, then with every text in full
+        once the views it referred to are summarized), and its rounds before the compaction
+        read the whole uncompacted history. Compacting at the start of the turn that will
+        likely pass it avoids both. At most half the room between the compaction target
+        and the trigger, so a compaction is never followed by another on the next turn
+        because one earlier turn was large. Walks back over those turns only."""
+        messages = self.get_context(session_id).messages
+        most = growth = seen = 0
+        answered = False  # walking back: the turn's final answer was passed
+        for message in reversed(messages):
+            if message.role == "user":  # a question (or a summary note) opened that turn
+                most, growth, seen, answered = max(most, growth), 0, seen + 1, False
+                if seen >= turns:
+                    break
+            elif message.role == "assistant" and not answered:
+                answered = True
+            else:
+                growth += self.counter.message(message)
+        room = self.budget.trigger_tokens - overhead - self.budget.messages_target(overhead)
+        return min(most, max(0, room // 2))
 
     # ------------------------------------------------------------------ compaction
 
