@@ -288,6 +288,14 @@ async def test_a_continuation_reads_the_last_request_and_writes_nothing(
     assert summary.usage.cache_write_tokens == 0 and summary.usage.input_tokens > 0
 
 
+def test_a_continuation_keeps_what_the_system_prompt_said() -> None:
+    system = SystemPrompt("rules, then the open buffer", stable_length=5, cacheable=False)
+    continued = SystemPrompt.continuing(system)
+    assert continued == system and continued.continuation
+    assert (continued.stable_length, continued.cacheable) == (5, False)
+    assert SystemPrompt.continuing("plain").stable_length == len("plain")
+
+
 async def test_overloaded_then_success_is_retried_transparently(
     claude: AnthropicProvider, model_server: ModelServer, caplog: pytest.LogCaptureFixture
 ) -> None:

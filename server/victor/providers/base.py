@@ -63,12 +63,13 @@ class SystemPrompt(str):
 
     @classmethod
     def continuing(cls, system: str) -> SystemPrompt:
-        """``system`` (its stable part kept) for a one-off request continuing the earlier
-        request that had it."""
+        """``system`` (its stable part and other marks kept) for a one-off request
+        continuing the earlier request that had it."""
         return cls(
             str(system),
             getattr(system, "stable_length", None),
             legacy=is_legacy_layout(system),
+            cacheable=is_cacheable(system),
             continuation=True,
         )
 
